@@ -1,0 +1,63 @@
+package event_test
+
+import (
+	"testing"
+
+	"github.com/mailevents/mailevents/event"
+)
+
+func BenchmarkEncode(b *testing.B) {
+	for _, ty := range []event.Type{event.MessageNew, event.FlagsSet, event.Login} {
+		e := sample(ty)
+		b.Run(string(ty), func(b *testing.B) {
+			b.ReportAllocs()
+			buf := make([]byte, 0, 2048)
+			for b.Loop() {
+				buf = e.AppendJSON(buf[:0])
+			}
+			b.SetBytes(int64(len(buf)))
+		})
+	}
+}
+
+// BenchmarkBuildAndEncode is what the pipeline pays per event: setting the
+// parameters a Dovecot save line gives, stamping the id, and encoding.
+func BenchmarkBuildAndEncode(b *testing.B) {
+	line := []byte("Jul  2 13:49:31 mail dovecot: lmtp(alice@example.org)<12345><Sessi+0n:R2>: save: box=INBOX, uid=258220, msgid=<a@b>, size=220")
+	buf := make([]byte, 0, 2048)
+	u := message("INBOX", 0, 258220)
+	b.ReportAllocs()
+	for b.Loop() {
+		e := event.New(event.MessageNew)
+		e.SetTimestamp(when, 0)
+		e.SetString(event.Service, "lmtp")
+		e.SetURL(event.URI, u)
+		e.SetUIDSet(event.NewUIDSet(258220))
+		e.SetString(event.User, "alice@example.org")
+		e.SetInt(event.MessageSize, 220)
+		e.SetString(event.ID, event.ComputeID(line, 0, event.MessageNew))
+		e.Set(event.Source, event.SourceFile("/var/log/mail.log", 123456))
+		e.SetString(event.Server, "dovecot")
+		e.SetString(event.Session, "Sessi+0n:R2")
+		buf = e.AppendJSON(buf[:0])
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	e := sample(event.FlagsSet)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkComputeID(b *testing.B) {
+	line := []byte("Jul  2 13:49:31 mail dovecot: lmtp(alice@example.org)<12345><Sessi+0n:R2>: save: box=INBOX, uid=258220, msgid=<a@b>, size=220")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		_ = event.ComputeID(line, 0, event.MessageNew)
+	}
+}

@@ -1,0 +1,99 @@
+// Command mailevents turns what Dovecot and Cyrus IMAP write into a stream of
+// RFC 5423 message store events, one JSON object per line.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1 // the command ran and failed
+	exitUsage   = 2 // the command line was wrong
+)
+
+type cli struct {
+	LogLevel slog.Level `help:"Level of the program's own log on stderr (debug, info, warn, error)." default:"info" placeholder:"LEVEL"`
+
+	Parse   parseCmd   `cmd:"" help:"Parse log files (plain or gzip) or stdin once and print RFC 5423 events as JSON lines."`
+	Version versionCmd `cmd:"" help:"Print the version and build information."`
+}
+
+// env is what a command needs from the outside world, injected so that tests
+// run commands in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	log            *slog.Logger
+	grammars       grammarSet
+}
+
+func main() {
+	// A write to a closed stdout must come back as EPIPE (and end the run
+	// quietly) instead of killing the process with SIGPIPE mid-batch.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, grammars: defaultGrammars()})
+	stop()
+	os.Exit(code)
+}
+
+// run parses args, runs the command and returns the exit code.
+func run(ctx context.Context, args []string, e env) int {
+	var c cli
+	exitCode := -1
+	parser, err := kong.New(&c,
+		kong.Name("mailevents"),
+		kong.Description("Turn Dovecot and Cyrus IMAP logs into RFC 5423 message store events (JSON lines)."),
+		kong.Writers(e.stdout, e.stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mailevents: %v\n", err)
+		return exitRuntime
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help and friends end here
+		return exitCode
+	}
+	if err != nil {
+		parser.Errorf("%s", err)
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			_ = pe.Context.PrintUsage(true)
+		}
+		return exitUsage
+	}
+	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	kctx.Bind(e)
+	if err := kctx.Run(); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(e.stderr, "mailevents: error: %v\n", err)
+			return exitUsage
+		}
+		if errors.Is(err, syscall.EPIPE) {
+			return exitOK // the reader went away (| head): nothing to report
+		}
+		fmt.Fprintf(e.stderr, "mailevents: error: %v\n", err)
+		return exitRuntime
+	}
+	return exitOK
+}
+
+// usageError marks an error in what the user asked for that kong cannot see
+// (a bad combination of flags), so it exits with the usage code.
+type usageError struct{ error }

@@ -1,0 +1,53 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/mailevents/mailevents/event"
+	"github.com/mailevents/mailevents/parsers"
+	"github.com/mailevents/mailevents/sinks"
+)
+
+// batch accumulates encoded records in one arena so that encoding a line
+// costs no allocation once the arena has grown. Record values are sub-slices
+// of the arena; when append moves the arena, earlier slices keep pointing at
+// the old array, whose bytes are still right, so nothing is copied twice.
+type batch struct {
+	arena   []byte
+	records []sinks.Record
+}
+
+func (b *batch) add(ev *event.Event, rec parsers.Record) {
+	start := len(b.arena)
+	b.arena = ev.AppendJSON(b.arena)
+	value := b.arena[start:len(b.arena):len(b.arena)]
+	var key []byte
+	if user := ev.GetString(event.User); user != "" {
+		// Per-user ordering is what a partitioned sink keys on by default.
+		kstart := len(b.arena)
+		b.arena = append(b.arena, user...)
+		key = b.arena[kstart:len(b.arena):len(b.arena)]
+	}
+	b.records = append(b.records, sinks.Record{Key: key, Value: value, Time: rec.Time})
+}
+
+func (b *batch) addReject(r *Reject) {
+	start := len(b.arena)
+	b.arena = r.AppendJSON(b.arena)
+	b.records = append(b.records, sinks.Record{Value: b.arena[start:len(b.arena):len(b.arena)]})
+}
+
+// writeTo writes the batch and empties it; sinks do not retain batches, so the
+// arena is reused.
+func (b *batch) writeTo(ctx context.Context, s sinks.Sink) error {
+	if len(b.records) == 0 {
+		return nil
+	}
+	if err := s.Write(ctx, b.records); err != nil {
+		return err
+	}
+	clear(b.records)
+	b.records = b.records[:0]
+	b.arena = b.arena[:0]
+	return nil
+}

@@ -1,0 +1,208 @@
+// Package pipeline moves lines from a source through a grammar and a mapper
+// to sinks: source -> parse -> map -> validate -> encode -> batch -> sink.
+// Lines that yield no event go to the dead-letter sink with their position.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/mailevents/mailevents/event"
+	"github.com/mailevents/mailevents/mapping"
+	"github.com/mailevents/mailevents/parsers"
+	"github.com/mailevents/mailevents/sinks"
+	"github.com/mailevents/mailevents/source"
+)
+
+// DefaultBatchSize bounds a batch when input arrives faster than it is
+// written; smaller batches are flushed whenever the input has nothing more
+// buffered, so a pipe sees its events at once.
+const DefaultBatchSize = 512
+
+// BlankLine is the Ignored key of lines with nothing but white space: they
+// carry no evidence, so they are counted, not dead-lettered.
+const BlankLine = "(blank)"
+
+// Config is what one pipeline run needs. Parsers, Mappers and Events are
+// required.
+type Config struct {
+	Parsers   []parsers.Parser // tried in order on each line
+	Mappers   *mapping.Registry
+	Events    sinks.Sink
+	Rejects   sinks.Sink // nil: rejected lines are counted only
+	Stats     *Stats     // nil: not counted
+	BatchSize int
+	Logger    *slog.Logger
+}
+
+// Run processes every line of r, in order, until r is exhausted or ctx is
+// done. A read error of one input is logged, counted and returned at the end
+// (joined with any others) while reading goes on with the next input, since a
+// missing file must not hide the others. A sink error ends the run: without
+// the daemon's retry loop, going on would lose events.
+func Run(ctx context.Context, r source.Reader, cfg Config) error {
+	p, err := newProcessor(cfg)
+	if err != nil {
+		return err
+	}
+	var readErrs []error
+	for {
+		line, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return errors.Join(append(readErrs, p.flush(context.WithoutCancel(ctx)), ctx.Err())...)
+			}
+			p.stats.ReadErrors++
+			p.log.Error("reading input", "err", err)
+			readErrs = append(readErrs, err)
+			continue
+		}
+		p.line(line)
+		if p.pending() >= p.batchSize || !r.Buffered() {
+			if err := p.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return errors.Join(readErrs...)
+}
+
+// processor holds the per-run state: the detector that remembers the last
+// grammar, the reusable event slice, and the two batches being filled.
+type processor struct {
+	detector  *parsers.Detector
+	mappers   *mapping.Registry
+	eventSink sinks.Sink
+	rejSink   sinks.Sink
+	stats     *Stats
+	log       *slog.Logger
+	batchSize int
+
+	events  []event.Event
+	out     batch
+	rejects batch
+}
+
+func newProcessor(cfg Config) (*processor, error) {
+	if cfg.Mappers == nil || cfg.Events == nil {
+		return nil, errors.New("pipeline: Mappers and Events are required")
+	}
+	p := &processor{
+		detector:  parsers.NewDetector(cfg.Parsers),
+		mappers:   cfg.Mappers,
+		eventSink: cfg.Events,
+		rejSink:   cfg.Rejects,
+		stats:     cfg.Stats,
+		log:       cfg.Logger,
+		batchSize: cfg.BatchSize,
+	}
+	if p.stats == nil {
+		p.stats = NewStats()
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.batchSize <= 0 {
+		p.batchSize = DefaultBatchSize
+	}
+	return p, nil
+}
+
+func (p *processor) pending() int { return len(p.out.records) + len(p.rejects.records) }
+
+// line runs one line through parse, map, validate and encode. Every line ends
+// as events, as a counted ignorable line, or as exactly one dead letter.
+func (p *processor) line(line source.Line) {
+	p.stats.Lines++
+	if len(bytes.TrimSpace(line.Text)) == 0 {
+		p.stats.Ignored[BlankLine]++
+		return
+	}
+	if line.Truncated {
+		p.reject(line, "", &parsers.SyntaxError{Kind: parsers.Malformed, Reason: "line too long"})
+		return
+	}
+	grammar, rec, err := p.detector.Parse(line)
+	name := ""
+	if grammar != nil {
+		name = grammar.Name()
+	}
+	if err != nil {
+		if errors.Is(err, parsers.ErrIgnored) {
+			p.stats.Ignored[name]++
+			return
+		}
+		p.reject(line, name, err)
+		return
+	}
+	p.stats.Recognised[name]++
+	rec.Pos = line.Position
+	if rec.Grammar == "" {
+		rec.Grammar = name
+	}
+	p.events, err = p.mappers.Map(p.events[:0], &rec)
+	if err != nil {
+		p.reject(line, name, err)
+		return
+	}
+	for i := range p.events {
+		ev := &p.events[i]
+		ev.SetString(event.ID, event.ComputeID(line.Text, i, ev.Type))
+		ev.Set(event.Source, sourceOf(line.Position))
+		ev.SetString(event.Server, rec.Server)
+		if err := ev.Validate(); err != nil {
+			// All or nothing: emitting the valid events of a line and not
+			// the others would alter what the line said.
+			p.reject(line, name, err)
+			return
+		}
+	}
+	for i := range p.events {
+		ev := &p.events[i]
+		p.stats.Events[ev.Type]++
+		p.out.add(ev, rec)
+	}
+}
+
+func (p *processor) reject(line source.Line, grammar string, err error) {
+	r := Reject{Pos: line.Position, Grammar: grammar, Line: line.Text, Truncated: line.Truncated}
+	var se *parsers.SyntaxError
+	var ve *event.ValidationError
+	switch {
+	case errors.As(err, &se):
+		r.Kind, r.Reason, r.Detail = se.Kind.String(), se.Reason, se.Detail
+	case errors.Is(err, mapping.ErrUnmapped):
+		r.Kind, r.Reason, r.Detail = KindUnmapped, "no RFC 5423 event for this action", err.Error()
+	case errors.As(err, &ve):
+		r.Kind, r.Reason, r.Detail = KindInvalid, "mapped event fails validation", err.Error()
+	default:
+		r.Kind, r.Reason, r.Detail = KindInternal, "grammar or mapper error", err.Error()
+	}
+	p.stats.Rejected[r.Kind+": "+r.Reason]++
+	if p.rejSink != nil {
+		p.rejects.addReject(&r)
+	}
+}
+
+// flush writes the pending events, then the pending dead letters.
+func (p *processor) flush(ctx context.Context) error {
+	if err := p.out.writeTo(ctx, p.eventSink); err != nil {
+		return fmt.Errorf("writing events: %w", err)
+	}
+	if p.rejSink != nil {
+		if err := p.rejects.writeTo(ctx, p.rejSink); err != nil {
+			return fmt.Errorf("writing rejected lines: %w", err)
+		}
+	}
+	return nil
+}
