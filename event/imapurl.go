@@ -75,7 +75,22 @@ func newByteSet(chars string) *byteSet {
 // returns a well-formed URI in which every field stays within its own
 // component, but ParseURL may reject it or return different fields.
 func (u URL) String() string {
-	return string(u.AppendTo(make([]byte, 0, 32+len(u.User)+len(u.Host)+2*len(u.Mailbox))))
+	// An upper bound that is tight apart from the fixed parts and numbers:
+	// over-allocating a few dozen bytes beats growing the buffer.
+	n := len("imap://[]:65535/;UIDVALIDITY=4294967295/;UID=4294967295") +
+		encodedLen(u.User, userChars) + 1 + encodedLen(u.Host, ipLiteralChars) +
+		encodedLen(u.Mailbox, mailboxChars)
+	return appendToString(n, u.AppendTo)
+}
+
+func encodedLen(s string, safe *byteSet) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !safe[s[i]] {
+			n += 2
+		}
+	}
+	return n
 }
 
 // AppendTo appends the String form to dst and returns the extended slice.

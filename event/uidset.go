@@ -123,8 +123,30 @@ func (s UIDSet) Equal(t UIDSet) bool { return slices.Equal(s.ranges, t.ranges) }
 // yields "", which is not a valid sequence-set; check IsEmpty before
 // emitting it.
 func (s UIDSet) String() string {
-	// 11 bytes fits one single UID and its separator; ranges may grow it.
-	return string(s.AppendTo(make([]byte, 0, 11*len(s.ranges))))
+	n := 0
+	for _, r := range s.ranges {
+		n += 1 + decimalLen(r.First) // "," or terminator
+		if r.Last != r.First {
+			n += 1 + decimalLen(r.Last)
+		}
+	}
+	return appendToString(n, s.AppendTo)
+}
+
+// appendToString runs an AppendTo method into a buffer presized to n
+// bytes, so the buffer never grows. (The conversion to string still copies;
+// callers that care use AppendTo.)
+func appendToString(n int, appendTo func([]byte) []byte) string {
+	return string(appendTo(make([]byte, 0, n)))
+}
+
+func decimalLen(v uint32) int {
+	n := 1
+	for v >= 10 {
+		v /= 10
+		n++
+	}
+	return n
 }
 
 // AppendTo appends the String form to dst and returns the extended slice.

@@ -6,8 +6,8 @@ import "time"
 // encoding/json's time.Time support) can print.
 const maxYear = 9999
 
-// journalFields holds the raw JSON values of the fields we use; everything
-// else in the entry is validated and skipped.
+// journalFields holds the fields we use, first as raw JSON values and then
+// decoded; everything else in the entry is validated and skipped.
 type journalFields struct {
 	message, ident, syslogPID, pid, realtime, priority, facility, hostname, cursor []byte
 }
@@ -87,27 +87,26 @@ func parseJournalJSON(b []byte) (Envelope, error) {
 	}
 	env := Envelope{Format: FormatJournalJSON, Precision: -1, Priority: -1, Message: msg}
 
-	var vals [8][]byte
-	for k, raw := range [...][]byte{f.ident, f.syslogPID, f.pid, f.realtime, f.priority, f.facility, f.hostname, f.cursor} {
-		if vals[k], ok = fieldValue(raw); !ok {
+	// Decode the other fields in place, from raw JSON to their bytes.
+	for _, v := range [...]*[]byte{&f.ident, &f.syslogPID, &f.pid, &f.realtime, &f.priority, &f.facility, &f.hostname, &f.cursor} {
+		if *v, ok = fieldValue(*v); !ok {
 			return fail(reasonJournalJSON)
 		}
 	}
-	ident, syslogPID, pid, realtime, priority, facility, hostname, cursor := vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7]
 
-	env.Tag = string(ident)
-	env.Host = string(hostname)
-	env.Cursor = string(cursor)
+	env.Tag = string(f.ident)
+	env.Host = string(f.hostname)
+	env.Cursor = string(f.cursor)
 	// SYSLOG_PID is what the program said about itself (it differs from
 	// _PID when a syslog relay or a shell wrapper logged for it); _PID is
 	// the sender journald saw.
-	if v, ok := atoiPID(syslogPID); ok {
+	if v, ok := atoiPID(f.syslogPID); ok {
 		env.PID = v
-	} else if v, ok := atoiPID(pid); ok {
+	} else if v, ok := atoiPID(f.pid); ok {
 		env.PID = v
 	}
-	if realtime != nil {
-		t, ok := unixMicro(realtime)
+	if f.realtime != nil {
+		t, ok := unixMicro(f.realtime)
 		if !ok {
 			return fail(reasonTimestamp)
 		}
@@ -115,9 +114,9 @@ func parseJournalJSON(b []byte) (Envelope, error) {
 	}
 	// Severity without facility is still worth keeping (native journal
 	// clients often send no facility), so facility defaults to 0.
-	if sev, ok := atoiPID(priority); ok && sev <= 7 {
+	if sev, ok := atoiPID(f.priority); ok && sev <= 7 {
 		env.Priority = sev
-		if fac, ok := atoiPID(facility); ok && fac <= 23 {
+		if fac, ok := atoiPID(f.facility); ok && fac <= 23 {
 			env.Priority += fac * 8
 		}
 	}

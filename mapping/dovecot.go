@@ -1,0 +1,372 @@
+package mapping
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/mailevents/mailevents/event"
+	"github.com/mailevents/mailevents/parsers"
+	"github.com/mailevents/mailevents/parsers/dovecot"
+)
+
+// Vendor parameters of the Dovecot mapping.
+const (
+	ParamMethod     event.Param = "vnd.mailevents.method"
+	ParamTLS        event.Param = "vnd.mailevents.tls"
+	ParamReason     event.Param = "vnd.mailevents.reason"
+	ParamDisconnect event.Param = "vnd.mailevents.disconnect"
+	ParamBytesIn    event.Param = "vnd.mailevents.bytesIn"
+	ParamBytesOut   event.Param = "vnd.mailevents.bytesOut"
+	ParamMsgID      event.Param = "vnd.mailevents.msgid"
+	ParamFrom       event.Param = "vnd.mailevents.from"
+	ParamSubject    event.Param = "vnd.mailevents.subject"
+	ParamTruncated  event.Param = "vnd.mailevents.truncated"
+	ParamFlagsState event.Param = "vnd.mailevents.flagsState"
+)
+
+// FlagsStateUnknownBefore marks a FlagsSet built from a flag_change whose
+// earlier flags were not known: flagNames then lists every flag the message
+// has, not only the ones just set.
+const FlagsStateUnknownBefore = "unknown-before"
+
+// DovecotOptions configures the Dovecot mapper.
+type DovecotOptions struct {
+	// ServerHost names the server in URLs when the line has no host (a
+	// Dovecot log file, multilog); "" means "localhost".
+	ServerHost string
+	// PlainFlagsSet emits FlagsSet for \Seen and \Deleted too, instead of
+	// MessageRead and MessageTrash (RFC 5423 §4.2 lets a server do either).
+	PlainFlagsSet bool
+	// MaxSessions bounds the logins remembered for correlation (default 10000).
+	MaxSessions int
+	// MaxMessages bounds the messages whose flags, and the deliveries whose
+	// second log line, are remembered (default 100000).
+	MaxMessages int
+}
+
+// Dovecot maps the Records of parsers/dovecot.
+type Dovecot struct {
+	opts     DovecotOptions
+	sessions *bounded[string, sessionInfo]
+	flags    *bounded[msgKey, []string]
+	pending  *bounded[deliveryKey, pendingDelivery]
+	// The last host checked, so each line does not re-validate it.
+	lastHost, lastHostURL string
+}
+
+type sessionInfo struct {
+	clientIP, serverDomain string
+	clientPort, serverPort int64
+	method                 string
+}
+
+type msgKey struct {
+	user, box string
+	uid       uint32
+}
+
+// deliveryKey identifies one delivery to one mailbox: LMTP/LDA logs it
+// twice when mail_log is on ("save:" and "saved mail to").
+type deliveryKey struct{ user, session, box string }
+
+type pendingDelivery struct {
+	fromMailLog bool
+	msgid       string
+}
+
+// NewDovecot returns a mapper with empty state.
+func NewDovecot(opts DovecotOptions) *Dovecot {
+	if opts.MaxSessions <= 0 {
+		opts.MaxSessions = 10000
+	}
+	if opts.MaxMessages <= 0 {
+		opts.MaxMessages = 100000
+	}
+	return &Dovecot{
+		opts:     opts,
+		sessions: newBounded[string, sessionInfo](opts.MaxSessions),
+		flags:    newBounded[msgKey, []string](opts.MaxMessages),
+		pending:  newBounded[deliveryKey, pendingDelivery](opts.MaxMessages),
+	}
+}
+
+func unmapped(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnmapped, fmt.Sprintf(format, args...))
+}
+
+// Map implements Mapper.
+func (d *Dovecot) Map(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
+	switch rec.Action {
+	case dovecot.ActionLogin:
+		return d.login(dst, rec), nil
+	case dovecot.ActionLoginFailed:
+		return d.loginFailed(dst, rec), nil
+	case dovecot.ActionDisconnect:
+		return d.logout(dst, rec), nil
+	case dovecot.ActionSave, dovecot.ActionCopy:
+		return d.appended(dst, rec)
+	case dovecot.ActionDeliver:
+		return d.delivered(dst, rec), nil
+	case dovecot.ActionDeliverFailed:
+		return d.deliveryFailed(dst, rec)
+	case dovecot.ActionExpunge, dovecot.ActionAutoexpunge, dovecot.ActionDelete,
+		dovecot.ActionUndelete, dovecot.ActionFlagChange:
+		return d.changed(dst, rec)
+	case dovecot.ActionMailboxCreate, dovecot.ActionMailboxDelete, dovecot.ActionMailboxRename:
+		return d.mailbox(dst, rec), nil
+	}
+	return dst, unmapped("dovecot action %q", rec.Action)
+}
+
+// service turns a Dovecot process name into the RFC 5423 service: the
+// protocol a login process serves, "admincli" for doveadm as Cyrus names
+// its admin tools.
+func service(process string) string {
+	s := strings.TrimSuffix(process, "-login")
+	switch s {
+	case "deliver", "dovecot-lda":
+		return "lda"
+	case "doveadm":
+		return "admincli"
+	}
+	return s
+}
+
+// host returns the server name for URLs; a logged host that is not a
+// valid URL host ("(none)") falls back like a missing one.
+func (d *Dovecot) host(rec *parsers.Record) string {
+	if rec.Host != "" {
+		if rec.Host == d.lastHost {
+			return d.lastHostURL
+		}
+		h := rec.Host
+		if (event.URL{Host: h}).Validate() != nil {
+			h = ""
+		}
+		if h == "" {
+			h = d.defaultHost()
+		}
+		d.lastHost, d.lastHostURL = rec.Host, h
+		return h
+	}
+	return d.defaultHost()
+}
+
+func (d *Dovecot) defaultHost() string {
+	if d.opts.ServerHost != "" {
+		return d.opts.ServerHost
+	}
+	return "localhost"
+}
+
+// baseSession drops the per-recipient suffix of LMTP session ids
+// ("ID:R2", "ID:2").
+func baseSession(s string) string {
+	if i := strings.IndexByte(s, ':'); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// common sets what every event of rec carries, including what the
+// session's login told.
+func (d *Dovecot) common(e *event.Event, rec *parsers.Record) {
+	if !rec.Time.IsZero() {
+		e.SetTimestamp(rec.Time, rec.Precision)
+	}
+	e.SetString(event.Service, service(rec.Process))
+	e.SetString(event.User, rec.User)
+	if rec.PID > 0 {
+		e.SetInt(event.PID, int64(rec.PID))
+	}
+	e.SetString(event.Session, rec.Session)
+	if rec.Session == "" {
+		return
+	}
+	if s, ok := d.sessions.get(baseSession(rec.Session)); ok {
+		s.apply(e)
+	}
+}
+
+func (s sessionInfo) apply(e *event.Event) {
+	e.SetString(event.ClientIP, s.clientIP)
+	if s.clientPort > 0 {
+		e.SetInt(event.ClientPort, s.clientPort)
+	}
+	e.SetString(event.ServerDomain, s.serverDomain)
+	if s.serverPort > 0 {
+		e.SetInt(event.ServerPort, s.serverPort)
+	}
+	e.SetString(ParamMethod, s.method)
+}
+
+// clientInfo reads the address elements of a login line, keeping only
+// values the output schema accepts.
+func clientInfo(rec *parsers.Record) sessionInfo {
+	var s sessionInfo
+	if v, _ := rec.Get("rip"); v != "" {
+		if _, err := netip.ParseAddr(v); err == nil {
+			s.clientIP = v
+		}
+	}
+	s.serverDomain, _ = rec.Get("lip")
+	s.clientPort = port(rec, "rport")
+	s.serverPort = port(rec, "lport")
+	s.method, _ = rec.Get("method")
+	return s
+}
+
+func port(rec *parsers.Record, key string) int64 {
+	v, _ := rec.Get(key)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 || n > 65535 {
+		return 0
+	}
+	return n
+}
+
+func (d *Dovecot) login(dst []event.Event, rec *parsers.Record) []event.Event {
+	e := event.New(event.Login)
+	d.common(&e, rec)
+	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
+	info := clientInfo(rec)
+	info.apply(&e)
+	for _, k := range [...]string{"mpid", "pid"} {
+		if v, ok := rec.Get(k); ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+				e.SetInt(event.PID, n)
+			}
+		}
+	}
+	tls, _ := rec.Get("tls")
+	e.Set(ParamTLS, event.Bool(tls != "" && !strings.HasPrefix(tls, "TLS handshaking")))
+	if rec.Session != "" {
+		d.sessions.put(rec.Session, info)
+	}
+	return append(dst, e)
+}
+
+func (d *Dovecot) loginFailed(dst []event.Event, rec *parsers.Record) []event.Event {
+	e := event.New(event.LoginFailed)
+	d.common(&e, rec)
+	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
+	clientInfo(rec).apply(&e)
+	reason, _ := rec.Get("detail")
+	if reason == "" {
+		reason, _ = rec.Get("reason")
+	}
+	e.SetString(ParamReason, reason)
+	return append(dst, e)
+}
+
+func (d *Dovecot) logout(dst []event.Event, rec *parsers.Record) []event.Event {
+	e := event.New(event.Logout)
+	d.common(&e, rec)
+	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
+	for _, f := range rec.Fields {
+		switch f.Key {
+		case "reason":
+			e.SetString(ParamReason, f.Value)
+		case "disconnect":
+			e.SetString(ParamDisconnect, f.Value)
+		case "in":
+			setCount(&e, ParamBytesIn, f.Value)
+		case "out":
+			setCount(&e, ParamBytesOut, f.Value)
+		case "bytes":
+			// 1.x "bytes=in/out".
+			in, out, _ := strings.Cut(f.Value, "/")
+			setCount(&e, ParamBytesIn, in)
+			setCount(&e, ParamBytesOut, out)
+		default:
+			// Other counters (deleted=, hdr_count=, pop3 retr=n/bytes, …)
+			// keep Dovecot's text under a camel-cased vendor name.
+			name := event.Param("vnd.mailevents." + camel(f.Key))
+			if n, err := strconv.ParseInt(f.Value, 10, 64); err == nil {
+				e.SetInt(name, n)
+			} else {
+				e.SetString(name, f.Value)
+			}
+		}
+	}
+	// The session is over: its login need not be remembered any longer.
+	if rec.Session != "" {
+		d.sessions.del(baseSession(rec.Session))
+	}
+	return append(dst, e)
+}
+
+// setCount sets a byte counter; "14383074+19456" (output still buffered)
+// counts what was sent.
+func setCount(e *event.Event, p event.Param, v string) {
+	v, _, _ = strings.Cut(v, "+")
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		e.SetInt(p, n)
+	}
+}
+
+func camel(s string) string {
+	if strings.IndexByte(s, '_') < 0 {
+		return s
+	}
+	var b strings.Builder
+	up := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '_':
+			up = true
+			continue
+		case up && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		up = false
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func (d *Dovecot) mailbox(dst []event.Event, rec *parsers.Record) []event.Event {
+	h := d.host(rec)
+	var e event.Event
+	switch rec.Action {
+	case dovecot.ActionMailboxCreate, dovecot.ActionMailboxDelete:
+		t := event.MailboxCreate
+		if rec.Action == dovecot.ActionMailboxDelete {
+			t = event.MailboxDelete
+		}
+		e = event.New(t)
+		name, _ := rec.Get("mailbox")
+		u := event.URL{User: rec.User, Host: h, Mailbox: name}
+		e.SetURL(event.URI, u)
+		e.SetURL(event.MailboxID, u)
+	default:
+		e = event.New(event.MailboxRename)
+		oldName, _ := rec.Get("old")
+		newName, _ := rec.Get("new")
+		u := event.URL{User: rec.User, Host: h, Mailbox: newName}
+		e.SetURL(event.URI, u)
+		e.SetURL(event.MailboxID, u)
+		e.SetURL(event.OldMailboxID, event.URL{User: rec.User, Host: h, Mailbox: oldName})
+	}
+	d.common(&e, rec)
+	return append(dst, e)
+}
+
+func (d *Dovecot) deliveryFailed(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
+	reason, _ := rec.Get("reason")
+	if q, _ := rec.Get("quota"); q != "yes" {
+		return dst, unmapped("delivery failed: %s", reason)
+	}
+	box, _ := rec.Get("mailbox")
+	e := event.New(event.QuotaExceed)
+	d.common(&e, rec)
+	e.SetURL(event.URI, event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
+	e.SetString(ParamReason, reason)
+	if m, _ := rec.Get("msgid"); m != "" {
+		e.SetString(ParamMsgID, m)
+	}
+	return append(dst, e), nil
+}
