@@ -2,40 +2,19 @@ package event
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailevents/mailevents/internal/sharedref"
 )
-
-// corpusDir finds ../shared (the reference material) from this package.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("MAILEVENTS_SHARED"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "shared")
-}
-
-func readShared(t *testing.T, rel string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(sharedDir(t), rel))
-	if err != nil {
-		if os.Getenv("MAILEVENTS_SKIP_SHARED") == "1" {
-			t.Skipf("shared reference not available and MAILEVENTS_SKIP_SHARED=1: %v", err)
-		}
-		t.Fatalf("reading the shared reference (set MAILEVENTS_SHARED to its directory): %v", err)
-	}
-	return data
-}
 
 // The type and parameter names must be the RFC's, letter for letter: a
 // consumer matches on them.
 func TestNamesAreTheRFCs(t *testing.T) {
-	rfc := string(readShared(t, "reference/rfc5423.txt"))
+	rfc := string(sharedref.Read(t, "reference/rfc5423.txt"))
 	sec4 := rfc[strings.Index(rfc, "4.1. Message Addition and Deletion This"):strings.Index(rfc, "5. Event Parameters This")]
 	sec5 := rfc[strings.Index(rfc, "5. Event Parameters This"):strings.Index(rfc, "6. IANA Considerations The")]
 

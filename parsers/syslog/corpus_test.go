@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mailevents/mailevents/internal/sharedref"
 )
 
 // corpusExpect says what Parse must make of every line of one corpus file.
@@ -26,9 +28,8 @@ var corpusExpectations = map[string]corpusExpect{
 	}},
 	// Message-only samples: no envelope at all.
 	"eltrai-dovecot-grok-tests.log": {format: FormatUnknown, reason: reasonUnknown},
-	"fail2ban-cyrus-imap.log": {format: FormatBSD, lines: map[int]Format{
-		4: FormatLocalFile, // "Feb 20 17:23:32 cyrus/pop3[4297]: ..." has no host; the first token ends with ':'
-	}},
+	// Line 4, "Feb 20 17:23:32 cyrus/pop3[4297]: ...", has no host.
+	"fail2ban-cyrus-imap.log":  {format: FormatBSD},
 	"fail2ban-cyrus-sieve.log": {format: FormatBSD},
 	"fail2ban-dovecot.log": {format: FormatBSD, lines: map[int]Format{
 		1: FormatTAI64N, 2: FormatTAI64N, 3: FormatTAI64N, 4: FormatTAI64N,
@@ -55,23 +56,6 @@ var corpusExpectations = map[string]corpusExpect{
 	// Cyrus native event notifications: valid JSON objects starting with
 	// '{', so they take the journal path and fail for lack of MESSAGE.
 	"cyrus-docs-event-notifications.jsonl": {format: FormatUnknown, reason: reasonJournalJSON},
-}
-
-// corpusDir finds shared/corpus/public: MAILEVENTS_CORPUS overrides the
-// path relative to this package (shared/ sits beside the repository).
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("MAILEVENTS_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus", "public")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("MAILEVENTS_SKIP_CORPUS") == "1" {
-			t.Skipf("corpus not available (%v) and MAILEVENTS_SKIP_CORPUS=1", err)
-		}
-		t.Fatalf("corpus directory: %v (set MAILEVENTS_CORPUS, or MAILEVENTS_SKIP_CORPUS=1 to skip)", err)
-	}
-	return dir
 }
 
 // corpusFiles returns every *.log file and the listed .jsonl file.
@@ -107,7 +91,7 @@ func readLines(t testing.TB, path string) [][]byte {
 }
 
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := sharedref.Corpus(t)
 	seen := map[string]bool{}
 	for _, path := range corpusFiles(t, dir) {
 		name := filepath.Base(path)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mailevents/mailevents/internal/sharedref"
 )
 
 // The hand-written JSON scanner is checked against encoding/json, which is
@@ -91,7 +93,7 @@ func TestJournalJSONMatchesEncodingJSON(t *testing.T) {
 // notifications) through the scanner: every object must be valid to it,
 // and fail only for the missing MESSAGE.
 func TestJournalJSONCyrusEvents(t *testing.T) {
-	dir := corpusDir(t)
+	dir := sharedref.Corpus(t)
 	path := filepath.Join(dir, "cyrus-docs-event-notifications.jsonl")
 	for _, line := range readLines(t, path) {
 		s := jsonScanner{b: line}

@@ -184,8 +184,8 @@ func parseTag(b []byte, i int) (tagEnd, pid, msg int, ok bool) {
 // the index just after the timestamp. If the next token ends with ':' it is
 // a Dovecot process prefix ("pop3-login:", "auth-worker(default):") and the
 // line came from Dovecot's own log file, which has no host and no tag; the
-// message then starts at that token. Otherwise the token is the host and a
-// tag follows. A hostname never ends with ':', so the rule needs no guess.
+// message then starts at that token, unless it is "tag[pid]:", a syslog line
+// without a host. Otherwise the token is the host and a tag follows. A hostname never ends with ':', so the rule needs no guess.
 func finishText(env *Envelope, b []byte, i int, syslogFormat Format) error {
 	if i < len(b) && b[i] != ' ' {
 		return &Error{Reason: reasonTimestamp}
@@ -194,6 +194,20 @@ func finishText(env *Envelope, b []byte, i int, syslogFormat Format) error {
 	end := tokenEnd(b, start)
 	if start == end {
 		return &Error{Reason: reasonTag}
+	}
+	if end-start > 2 && b[end-2] == ']' && b[end-1] == ':' {
+		// "tag[pid]:" right after the time: a syslog writer that omits the
+		// host (seen with Cyrus: "Feb 20 17:23:32 cyrus/pop3[4297]: ...").
+		// A Dovecot process prefix never ends in "]:".
+		tagEnd, pid, msg, ok := parseTag(b, start)
+		if !ok {
+			return &Error{Reason: reasonTag}
+		}
+		env.Format = syslogFormat
+		env.Tag = string(b[start:tagEnd])
+		env.PID = pid
+		env.Message = b[msg:]
+		return nil
 	}
 	if b[end-1] == ':' {
 		env.Format = FormatLocalFile

@@ -165,13 +165,12 @@ var localFileCases = []parseCase{
 			"lda(hit0k@vm7566.vps.agava.net): Info: msgid=<1412778554.202661981@f349.i.mail.ru>: saved mail to INBOX"),
 	},
 	{
-		// The spec's rule is applied without guessing: the first token ends
-		// with ':', so this host-less syslog line reads as a local file and
-		// the tag stays in the message.
+		// A first token of the form "tag[pid]:" is a syslog tag with the
+		// host omitted, never a Dovecot process prefix.
 		name: "fail2ban cyrus line without host",
 		line: "Feb 20 17:23:32 cyrus/pop3[4297]: badlogin: example.com [1.2.3.4] plaintext mail0001 SASL(-13): authentication failure: checkpass failed",
-		want: local(time.Date(2026, time.February, 20, 17, 23, 32, 0, paris), 0,
-			"cyrus/pop3[4297]: badlogin: example.com [1.2.3.4] plaintext mail0001 SASL(-13): authentication failure: checkpass failed"),
+		want: bsd(2026, time.February, 20, 17, 23, 32, "", "cyrus/pop3", 4297,
+			"badlogin: example.com [1.2.3.4] plaintext mail0001 SASL(-13): authentication failure: checkpass failed"),
 	},
 	{
 		name: "wazuh level word first",
