@@ -16,6 +16,7 @@ type parseCmd struct {
 	Server  string   `help:"Grammar to use; auto detects it line by line." enum:"auto,dovecot,cyrus" default:"auto"`
 	Rejects string   `help:"Write each line that yields no event to FILE, one JSON object per line with its source, offset and reason." placeholder:"FILE"`
 	Stats   bool     `help:"At the end, print counts per grammar, event type and reject reason to stderr."`
+	Host    string   `help:"Server name for IMAP URLs when a line names none (Dovecot's own log files); default: this machine's name." placeholder:"NAME"`
 	Files   []string `arg:"" optional:"" help:"Log files, plain or gzip-compressed; '-' or none reads stdin." placeholder:"FILE"`
 }
 
@@ -46,7 +47,7 @@ func (c *parseCmd) Run(ctx context.Context, e env) error {
 	out := stdout.New(e.stdout)
 	cfg := pipeline.Config{
 		Parsers: grammars,
-		Mappers: e.grammars.newMappers(),
+		Mappers: e.grammars.newMappers(mapperOptions{host: c.serverHost()}),
 		Events:  out,
 		Stats:   pipeline.NewStats(),
 		Logger:  e.log,
@@ -81,4 +82,14 @@ func closeSinks(ctx context.Context, ss ...sinks.Sink) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (c *parseCmd) serverHost() string {
+	if c.Host != "" {
+		return c.Host
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return ""
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
+	"github.com/mailevents/mailevents/parsers/dovecot"
+	"github.com/mailevents/mailevents/parsers/syslog"
 )
 
 // grammarSet is what the commands can parse: the grammars, in the order
@@ -10,15 +12,28 @@ import (
 // correlation state, so every run gets its own).
 type grammarSet struct {
 	parsers    *parsers.Registry
-	newMappers func() *mapping.Registry
+	newMappers func(mapperOptions) *mapping.Registry
+}
+
+// mapperOptions are the command-line choices that shape mapping.
+type mapperOptions struct {
+	// host names the server in IMAP URLs when a line does not (Dovecot's own
+	// log files carry no host name).
+	host string
 }
 
 // defaultGrammars registers every grammar and mapper built into the binary,
 // explicitly, so that what mailevents can read is visible here.
 func defaultGrammars() grammarSet {
+	env := syslog.Parser{} // time.Now and the local zone: a log's own time
 	reg := new(parsers.Registry)
+	reg.Register(dovecot.New(env))
 	return grammarSet{
-		parsers:    reg,
-		newMappers: func() *mapping.Registry { return new(mapping.Registry) },
+		parsers: reg,
+		newMappers: func(o mapperOptions) *mapping.Registry {
+			m := new(mapping.Registry)
+			m.Register("dovecot", mapping.NewDovecot(mapping.DovecotOptions{ServerHost: o.host}))
+			return m
+		},
 	}
 }

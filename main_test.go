@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailevents/mailevents/event/eventtest"
+	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/parsers/parsertest"
 )
@@ -26,7 +27,7 @@ func testEnv(stdin string) (env, *bytes.Buffer, *bytes.Buffer) {
 	reg := new(parsers.Registry)
 	reg.Register(g)
 	return env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut,
-		grammars: grammarSet{parsers: reg, newMappers: mappers}}, &out, &errOut
+		grammars: grammarSet{parsers: reg, newMappers: func(mapperOptions) *mapping.Registry { return mappers() }}}, &out, &errOut
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -184,5 +185,32 @@ func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "", "version")
 	if code != exitOK || !strings.HasPrefix(out, "mailevents ") || !strings.Contains(out, "go: go1.") {
 		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+// The README's first command must keep working and printing events: its
+// output is pinned here.
+func TestBundledExample(t *testing.T) {
+	var out, errOut bytes.Buffer
+	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, grammars: defaultGrammars()}
+	if code := run(context.Background(), []string{"parse", "--host", "mail.example.org", "testdata/dovecot/mail.log"}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	eventtest.CheckLines(t, out.Bytes())
+	golden := filepath.Join("testdata", "dovecot", "mail.golden.jsonl")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("output differs from %s (run with -update if intended):\n%s", golden, out.String())
+	}
+	if n := bytes.Count(out.Bytes(), []byte("\n")); n < 10 {
+		t.Errorf("only %d events from the bundled example", n)
 	}
 }

@@ -13,23 +13,23 @@ import (
 
 // Vendor parameters of the Dovecot mapping.
 const (
-	ParamMethod     event.Param = "vnd.mailevents.method"
-	ParamTLS        event.Param = "vnd.mailevents.tls"
-	ParamReason     event.Param = "vnd.mailevents.reason"
-	ParamDisconnect event.Param = "vnd.mailevents.disconnect"
-	ParamBytesIn    event.Param = "vnd.mailevents.bytesIn"
-	ParamBytesOut   event.Param = "vnd.mailevents.bytesOut"
-	ParamMsgID      event.Param = "vnd.mailevents.msgid"
-	ParamFrom       event.Param = "vnd.mailevents.from"
-	ParamSubject    event.Param = "vnd.mailevents.subject"
-	ParamTruncated  event.Param = "vnd.mailevents.truncated"
-	ParamFlagsState event.Param = "vnd.mailevents.flagsState"
+	dcMethod     event.Param = "vnd.mailevents.method"
+	dcTLS        event.Param = "vnd.mailevents.tls"
+	dcReason     event.Param = "vnd.mailevents.reason"
+	dcDisconnect event.Param = "vnd.mailevents.disconnect"
+	dcBytesIn    event.Param = "vnd.mailevents.bytesIn"
+	dcBytesOut   event.Param = "vnd.mailevents.bytesOut"
+	dcMsgID      event.Param = "vnd.mailevents.msgid"
+	dcFrom       event.Param = "vnd.mailevents.from"
+	dcSubject    event.Param = "vnd.mailevents.subject"
+	dcTruncated  event.Param = "vnd.mailevents.truncated"
+	dcFlagsState event.Param = "vnd.mailevents.flagsState"
 )
 
-// FlagsStateUnknownBefore marks a FlagsSet built from a flag_change whose
+// DovecotFlagsStateUnknownBefore marks a FlagsSet built from a flag_change whose
 // earlier flags were not known: flagNames then lists every flag the message
 // has, not only the ones just set.
-const FlagsStateUnknownBefore = "unknown-before"
+const DovecotFlagsStateUnknownBefore = "unknown-before"
 
 // DovecotOptions configures the Dovecot mapper.
 type DovecotOptions struct {
@@ -49,29 +49,29 @@ type DovecotOptions struct {
 // Dovecot maps the Records of parsers/dovecot.
 type Dovecot struct {
 	opts     DovecotOptions
-	sessions *bounded[string, sessionInfo]
-	flags    *bounded[msgKey, []string]
-	pending  *bounded[deliveryKey, pendingDelivery]
+	sessions *dcBounded[string, dcSession]
+	flags    *dcBounded[dcMsgKey, []string]
+	pending  *dcBounded[dcDeliveryKey, dcPendingDelivery]
 	// The last host checked, so each line does not re-validate it.
 	lastHost, lastHostURL string
 }
 
-type sessionInfo struct {
+type dcSession struct {
 	clientIP, serverDomain string
 	clientPort, serverPort int64
 	method                 string
 }
 
-type msgKey struct {
+type dcMsgKey struct {
 	user, box string
 	uid       uint32
 }
 
-// deliveryKey identifies one delivery to one mailbox: LMTP/LDA logs it
+// dcDeliveryKey identifies one delivery to one mailbox: LMTP/LDA logs it
 // twice when mail_log is on ("save:" and "saved mail to").
-type deliveryKey struct{ user, session, box string }
+type dcDeliveryKey struct{ user, session, box string }
 
-type pendingDelivery struct {
+type dcPendingDelivery struct {
 	fromMailLog bool
 	msgid       string
 }
@@ -86,13 +86,13 @@ func NewDovecot(opts DovecotOptions) *Dovecot {
 	}
 	return &Dovecot{
 		opts:     opts,
-		sessions: newBounded[string, sessionInfo](opts.MaxSessions),
-		flags:    newBounded[msgKey, []string](opts.MaxMessages),
-		pending:  newBounded[deliveryKey, pendingDelivery](opts.MaxMessages),
+		sessions: newDCBounded[string, dcSession](opts.MaxSessions),
+		flags:    newDCBounded[dcMsgKey, []string](opts.MaxMessages),
+		pending:  newDCBounded[dcDeliveryKey, dcPendingDelivery](opts.MaxMessages),
 	}
 }
 
-func unmapped(format string, args ...any) error {
+func dcUnmapped(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnmapped, fmt.Sprintf(format, args...))
 }
 
@@ -117,13 +117,13 @@ func (d *Dovecot) Map(dst []event.Event, rec *parsers.Record) ([]event.Event, er
 	case dovecot.ActionMailboxCreate, dovecot.ActionMailboxDelete, dovecot.ActionMailboxRename:
 		return d.mailbox(dst, rec), nil
 	}
-	return dst, unmapped("dovecot action %q", rec.Action)
+	return dst, dcUnmapped("dovecot action %q", rec.Action)
 }
 
-// service turns a Dovecot process name into the RFC 5423 service: the
+// dcService turns a Dovecot process name into the RFC 5423 service: the
 // protocol a login process serves, "admincli" for doveadm as Cyrus names
 // its admin tools.
-func service(process string) string {
+func dcService(process string) string {
 	s := strings.TrimSuffix(process, "-login")
 	switch s {
 	case "deliver", "dovecot-lda":
@@ -161,9 +161,9 @@ func (d *Dovecot) defaultHost() string {
 	return "localhost"
 }
 
-// baseSession drops the per-recipient suffix of LMTP session ids
+// dcBaseSession drops the per-recipient suffix of LMTP session ids
 // ("ID:R2", "ID:2").
-func baseSession(s string) string {
+func dcBaseSession(s string) string {
 	if i := strings.IndexByte(s, ':'); i > 0 {
 		return s[:i]
 	}
@@ -176,7 +176,7 @@ func (d *Dovecot) common(e *event.Event, rec *parsers.Record) {
 	if !rec.Time.IsZero() {
 		e.SetTimestamp(rec.Time, rec.Precision)
 	}
-	e.SetString(event.Service, service(rec.Process))
+	e.SetString(event.Service, dcService(rec.Process))
 	e.SetString(event.User, rec.User)
 	if rec.PID > 0 {
 		e.SetInt(event.PID, int64(rec.PID))
@@ -185,12 +185,12 @@ func (d *Dovecot) common(e *event.Event, rec *parsers.Record) {
 	if rec.Session == "" {
 		return
 	}
-	if s, ok := d.sessions.get(baseSession(rec.Session)); ok {
+	if s, ok := d.sessions.get(dcBaseSession(rec.Session)); ok {
 		s.apply(e)
 	}
 }
 
-func (s sessionInfo) apply(e *event.Event) {
+func (s dcSession) apply(e *event.Event) {
 	e.SetString(event.ClientIP, s.clientIP)
 	if s.clientPort > 0 {
 		e.SetInt(event.ClientPort, s.clientPort)
@@ -199,26 +199,26 @@ func (s sessionInfo) apply(e *event.Event) {
 	if s.serverPort > 0 {
 		e.SetInt(event.ServerPort, s.serverPort)
 	}
-	e.SetString(ParamMethod, s.method)
+	e.SetString(dcMethod, s.method)
 }
 
-// clientInfo reads the address elements of a login line, keeping only
+// dcClientInfo reads the address elements of a login line, keeping only
 // values the output schema accepts.
-func clientInfo(rec *parsers.Record) sessionInfo {
-	var s sessionInfo
+func dcClientInfo(rec *parsers.Record) dcSession {
+	var s dcSession
 	if v, _ := rec.Get("rip"); v != "" {
 		if _, err := netip.ParseAddr(v); err == nil {
 			s.clientIP = v
 		}
 	}
 	s.serverDomain, _ = rec.Get("lip")
-	s.clientPort = port(rec, "rport")
-	s.serverPort = port(rec, "lport")
+	s.clientPort = dcPort(rec, "rport")
+	s.serverPort = dcPort(rec, "lport")
 	s.method, _ = rec.Get("method")
 	return s
 }
 
-func port(rec *parsers.Record, key string) int64 {
+func dcPort(rec *parsers.Record, key string) int64 {
 	v, _ := rec.Get(key)
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 1 || n > 65535 {
@@ -231,7 +231,7 @@ func (d *Dovecot) login(dst []event.Event, rec *parsers.Record) []event.Event {
 	e := event.New(event.Login)
 	d.common(&e, rec)
 	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
-	info := clientInfo(rec)
+	info := dcClientInfo(rec)
 	info.apply(&e)
 	for _, k := range [...]string{"mpid", "pid"} {
 		if v, ok := rec.Get(k); ok {
@@ -241,7 +241,7 @@ func (d *Dovecot) login(dst []event.Event, rec *parsers.Record) []event.Event {
 		}
 	}
 	tls, _ := rec.Get("tls")
-	e.Set(ParamTLS, event.Bool(tls != "" && !strings.HasPrefix(tls, "TLS handshaking")))
+	e.Set(dcTLS, event.Bool(tls != "" && !strings.HasPrefix(tls, "TLS handshaking")))
 	if rec.Session != "" {
 		d.sessions.put(rec.Session, info)
 	}
@@ -252,12 +252,12 @@ func (d *Dovecot) loginFailed(dst []event.Event, rec *parsers.Record) []event.Ev
 	e := event.New(event.LoginFailed)
 	d.common(&e, rec)
 	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
-	clientInfo(rec).apply(&e)
+	dcClientInfo(rec).apply(&e)
 	reason, _ := rec.Get("detail")
 	if reason == "" {
 		reason, _ = rec.Get("reason")
 	}
-	e.SetString(ParamReason, reason)
+	e.SetString(dcReason, reason)
 	return append(dst, e)
 }
 
@@ -268,22 +268,22 @@ func (d *Dovecot) logout(dst []event.Event, rec *parsers.Record) []event.Event {
 	for _, f := range rec.Fields {
 		switch f.Key {
 		case "reason":
-			e.SetString(ParamReason, f.Value)
+			e.SetString(dcReason, f.Value)
 		case "disconnect":
-			e.SetString(ParamDisconnect, f.Value)
+			e.SetString(dcDisconnect, f.Value)
 		case "in":
-			setCount(&e, ParamBytesIn, f.Value)
+			dcSetCount(&e, dcBytesIn, f.Value)
 		case "out":
-			setCount(&e, ParamBytesOut, f.Value)
+			dcSetCount(&e, dcBytesOut, f.Value)
 		case "bytes":
 			// 1.x "bytes=in/out".
 			in, out, _ := strings.Cut(f.Value, "/")
-			setCount(&e, ParamBytesIn, in)
-			setCount(&e, ParamBytesOut, out)
+			dcSetCount(&e, dcBytesIn, in)
+			dcSetCount(&e, dcBytesOut, out)
 		default:
 			// Other counters (deleted=, hdr_count=, pop3 retr=n/bytes, …)
 			// keep Dovecot's text under a camel-cased vendor name.
-			name := event.Param("vnd.mailevents." + camel(f.Key))
+			name := event.Param("vnd.mailevents." + dcCamel(f.Key))
 			if n, err := strconv.ParseInt(f.Value, 10, 64); err == nil {
 				e.SetInt(name, n)
 			} else {
@@ -293,21 +293,21 @@ func (d *Dovecot) logout(dst []event.Event, rec *parsers.Record) []event.Event {
 	}
 	// The session is over: its login need not be remembered any longer.
 	if rec.Session != "" {
-		d.sessions.del(baseSession(rec.Session))
+		d.sessions.del(dcBaseSession(rec.Session))
 	}
 	return append(dst, e)
 }
 
-// setCount sets a byte counter; "14383074+19456" (output still buffered)
+// dcSetCount sets a byte counter; "14383074+19456" (output still buffered)
 // counts what was sent.
-func setCount(e *event.Event, p event.Param, v string) {
+func dcSetCount(e *event.Event, p event.Param, v string) {
 	v, _, _ = strings.Cut(v, "+")
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 		e.SetInt(p, n)
 	}
 }
 
-func camel(s string) string {
+func dcCamel(s string) string {
 	if strings.IndexByte(s, '_') < 0 {
 		return s
 	}
@@ -358,15 +358,15 @@ func (d *Dovecot) mailbox(dst []event.Event, rec *parsers.Record) []event.Event 
 func (d *Dovecot) deliveryFailed(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
 	reason, _ := rec.Get("reason")
 	if q, _ := rec.Get("quota"); q != "yes" {
-		return dst, unmapped("delivery failed: %s", reason)
+		return dst, dcUnmapped("delivery failed: %s", reason)
 	}
 	box, _ := rec.Get("mailbox")
 	e := event.New(event.QuotaExceed)
 	d.common(&e, rec)
 	e.SetURL(event.URI, event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
-	e.SetString(ParamReason, reason)
+	e.SetString(dcReason, reason)
 	if m, _ := rec.Get("msgid"); m != "" {
-		e.SetString(ParamMsgID, m)
+		e.SetString(dcMsgID, m)
 	}
 	return append(dst, e), nil
 }

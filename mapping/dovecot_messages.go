@@ -10,9 +10,9 @@ import (
 	"github.com/mailevents/mailevents/parsers/dovecot"
 )
 
-// isDelivery reports the processes whose saves are new mail rather than a
+// dcIsDelivery reports the processes whose saves are new mail rather than a
 // client's APPEND.
-func isDelivery(process string) bool {
+func dcIsDelivery(process string) bool {
 	switch process {
 	case "lmtp", "lda", "deliver", "dovecot-lda":
 		return true
@@ -20,9 +20,9 @@ func isDelivery(process string) bool {
 	return false
 }
 
-// mailUID returns the uid field; 0 when absent or "error" (the UID could
+// dcUID returns the uid field; 0 when absent or "error" (the UID could
 // not be assigned).
-func mailUID(rec *parsers.Record) uint32 {
+func dcUID(rec *parsers.Record) uint32 {
 	v, _ := rec.Get("uid")
 	n, err := strconv.ParseUint(v, 10, 32)
 	if err != nil {
@@ -31,13 +31,13 @@ func mailUID(rec *parsers.Record) uint32 {
 	return uint32(n)
 }
 
-// flagList splits flags=(…) into the flags an event may name: \Recent is
+// dcFlagList splits flags=(…) into the flags an event may name: \Recent is
 // session state that RFC 5423 §4.2 forbids, and anything that is not an
 // IMAP atom cannot be a flag.
-func flagList(s string) []string {
+func dcFlagList(s string) []string {
 	var out []string
 	for f := range strings.FieldsSeq(s) {
-		if strings.EqualFold(f, `\Recent`) || !isFlag(f) || slices.Contains(out, f) {
+		if strings.EqualFold(f, `\Recent`) || !dcIsFlag(f) || slices.Contains(out, f) {
 			continue
 		}
 		out = append(out, f)
@@ -46,7 +46,7 @@ func flagList(s string) []string {
 	return out
 }
 
-func isFlag(f string) bool {
+func dcIsFlag(f string) bool {
 	atom := strings.TrimPrefix(f, `\`)
 	if atom == "" {
 		return false
@@ -59,8 +59,8 @@ func isFlag(f string) bool {
 	return true
 }
 
-// messageFacts sets what mail_log tells about a message.
-func messageFacts(e *event.Event, rec *parsers.Record) {
+// dcMessageFacts sets what mail_log tells about a message.
+func dcMessageFacts(e *event.Event, rec *parsers.Record) {
 	size, _ := rec.Get("vsize")
 	if size == "" || size == "error" {
 		size, _ = rec.Get("size")
@@ -71,7 +71,7 @@ func messageFacts(e *event.Event, rec *parsers.Record) {
 	for _, kp := range [...]struct {
 		k string
 		p event.Param
-	}{{"msgid", ParamMsgID}, {"from", ParamFrom}, {"subject", ParamSubject}, {"truncated", ParamTruncated}} {
+	}{{"msgid", dcMsgID}, {"from", dcFrom}, {"subject", dcSubject}, {"truncated", dcTruncated}} {
 		if v, _ := rec.Get(kp.k); v != "" {
 			e.SetString(kp.p, v)
 		}
@@ -82,15 +82,15 @@ func messageFacts(e *event.Event, rec *parsers.Record) {
 func (d *Dovecot) appended(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
 	box, _ := rec.Get("box")
 	if box == "" {
-		return dst, unmapped("%s without box", rec.Action)
+		return dst, dcUnmapped("%s without box", rec.Action)
 	}
-	uid := mailUID(rec)
+	uid := dcUID(rec)
 	flagsText, hasFlags := rec.Get("flags")
 	if hasFlags && uid != 0 {
-		d.flags.put(msgKey{rec.User, box, uid}, flagList(flagsText))
+		d.flags.put(dcMsgKey{rec.User, box, uid}, dcFlagList(flagsText))
 	}
 	t := event.MessageAppend
-	if rec.Action == dovecot.ActionSave && isDelivery(rec.Process) {
+	if rec.Action == dovecot.ActionSave && dcIsDelivery(rec.Process) {
 		t = event.MessageNew
 		msgid, _ := rec.Get("msgid")
 		if d.seenDelivery(rec, box, msgid, true) {
@@ -107,10 +107,10 @@ func (d *Dovecot) appended(dst []event.Event, rec *parsers.Record) ([]event.Even
 	if src, _ := rec.Get("srcbox"); src != "" {
 		e.SetURL(event.OldMailboxID, event.URL{User: rec.User, Host: h, Mailbox: src})
 	}
-	if fl := flagList(flagsText); fl != nil {
+	if fl := dcFlagList(flagsText); fl != nil {
 		e.SetFlags(fl)
 	}
-	messageFacts(&e, rec)
+	dcMessageFacts(&e, rec)
 	return append(dst, e), nil
 }
 
@@ -125,7 +125,7 @@ func (d *Dovecot) delivered(dst []event.Event, rec *parsers.Record) []event.Even
 	d.common(&e, rec)
 	e.SetURL(event.URI, event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
 	if msgid != "" {
-		e.SetString(ParamMsgID, msgid)
+		e.SetString(dcMsgID, msgid)
 	}
 	return append(dst, e)
 }
@@ -135,24 +135,24 @@ func (d *Dovecot) delivered(dst []event.Event, rec *parsers.Record) []event.Even
 // remembered, the second is dropped. Only lines of opposite kinds pair, so
 // with mail_log off every "saved mail to" is emitted.
 func (d *Dovecot) seenDelivery(rec *parsers.Record, box, msgid string, fromMailLog bool) bool {
-	k := deliveryKey{rec.User, rec.Session, box}
+	k := dcDeliveryKey{rec.User, rec.Session, box}
 	if p, ok := d.pending.get(k); ok && p.fromMailLog != fromMailLog &&
 		(p.msgid == "" || msgid == "" || p.msgid == msgid) {
 		d.pending.del(k)
 		return true
 	}
-	d.pending.put(k, pendingDelivery{fromMailLog: fromMailLog, msgid: msgid})
+	d.pending.put(k, dcPendingDelivery{fromMailLog: fromMailLog, msgid: msgid})
 	return false
 }
 
 // changed maps the mail_log lines about an existing message.
 func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
 	box, _ := rec.Get("box")
-	uid := mailUID(rec)
+	uid := dcUID(rec)
 	if box == "" || uid == 0 {
-		return dst, unmapped("%s without box and uid", rec.Action)
+		return dst, dcUnmapped("%s without box and uid", rec.Action)
 	}
-	key := msgKey{rec.User, box, uid}
+	key := dcMsgKey{rec.User, box, uid}
 	msg := event.URL{User: rec.User, Host: d.host(rec), Mailbox: box, UID: uid}
 	mk := func(t event.Type, flags []string) event.Event {
 		e := event.New(t)
@@ -162,7 +162,7 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 		if flags != nil {
 			e.SetFlags(flags)
 		}
-		messageFacts(&e, rec)
+		dcMessageFacts(&e, rec)
 		return e
 	}
 	flagsText, hasFlags := rec.Get("flags")
@@ -186,9 +186,9 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 	}
 	// flag_change: the line shows the resulting flags, not the change.
 	if !hasFlags {
-		return dst, unmapped("flag_change without the flags field")
+		return dst, dcUnmapped("flag_change without the flags field")
 	}
-	now := flagList(flagsText)
+	now := dcFlagList(flagsText)
 	before, known := d.flags.get(key)
 	d.flags.put(key, now)
 	if !known {
@@ -196,7 +196,7 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 			return dst, nil
 		}
 		e := mk(event.FlagsSet, now)
-		e.SetString(ParamFlagsState, FlagsStateUnknownBefore)
+		e.SetString(dcFlagsState, DovecotFlagsStateUnknownBefore)
 		return append(dst, e), nil
 	}
 	var set, cleared []string
@@ -234,9 +234,9 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 
 // updateFlags records a \Deleted change: the full flags when the line has
 // them, else the one flag applied to what was known.
-func (d *Dovecot) updateFlags(key msgKey, hasFlags bool, flagsText, flag string, set bool) {
+func (d *Dovecot) updateFlags(key dcMsgKey, hasFlags bool, flagsText, flag string, set bool) {
 	if hasFlags {
-		d.flags.put(key, flagList(flagsText))
+		d.flags.put(key, dcFlagList(flagsText))
 		return
 	}
 	before, ok := d.flags.get(key)

@@ -1,57 +1,57 @@
 package mapping
 
-// bounded is a map that holds at most max entries and forgets the oldest
+// dcBounded is a map that holds at most max entries and forgets the oldest
 // inserted one first (FIFO). Correlation state must stay bounded on an
 // endless tail; FIFO rather than LRU because entries (a session's login, a
 // message's flags) are mostly used soon after they are made, and FIFO needs
 // no bookkeeping on reads.
-type bounded[K comparable, V any] struct {
+type dcBounded[K comparable, V any] struct {
 	max   int
-	m     map[K]slot[V]
-	order []orderEntry[K] // insertion order; entries whose seq no longer matches are stale
+	m     map[K]dcSlot[V]
+	order []dcOrderEntry[K] // insertion order; entries whose seq no longer matches are stale
 	head  int
 	seq   uint64
 }
 
-type slot[V any] struct {
+type dcSlot[V any] struct {
 	v   V
 	seq uint64
 }
 
-type orderEntry[K comparable] struct {
+type dcOrderEntry[K comparable] struct {
 	k   K
 	seq uint64
 }
 
-func newBounded[K comparable, V any](max int) *bounded[K, V] {
-	return &bounded[K, V]{max: max, m: make(map[K]slot[V])}
+func newDCBounded[K comparable, V any](max int) *dcBounded[K, V] {
+	return &dcBounded[K, V]{max: max, m: make(map[K]dcSlot[V])}
 }
 
-func (b *bounded[K, V]) get(k K) (V, bool) {
+func (b *dcBounded[K, V]) get(k K) (V, bool) {
 	s, ok := b.m[k]
 	return s.v, ok
 }
 
-func (b *bounded[K, V]) len() int { return len(b.m) }
+func (b *dcBounded[K, V]) len() int { return len(b.m) }
 
 // put sets k. Replacing a value keeps the entry's age, so a message whose
 // flags change often is not kept forever.
-func (b *bounded[K, V]) put(k K, v V) {
+func (b *dcBounded[K, V]) put(k K, v V) {
 	if s, ok := b.m[k]; ok {
-		b.m[k] = slot[V]{v: v, seq: s.seq}
+		b.m[k] = dcSlot[V]{v: v, seq: s.seq}
 		return
 	}
 	for len(b.m) >= b.max && b.head < len(b.order) {
 		e := b.order[b.head]
-		b.order[b.head] = orderEntry[K]{}
+		b.order[b.head] = dcOrderEntry[K]{}
 		b.head++
 		if s, ok := b.m[e.k]; ok && s.seq == e.seq {
 			delete(b.m, e.k)
 		}
 	}
 	b.seq++
-	b.m[k] = slot[V]{v: v, seq: b.seq}
-	b.order = append(b.order, orderEntry[K]{k: k, seq: b.seq})
+	b.m[k] = dcSlot[V]{v: v, seq: b.seq}
+	b.order = append(b.order, dcOrderEntry[K]{k: k, seq: b.seq})
 	// Deleted keys leave stale entries behind; compact so that the queue
 	// stays proportional to the map rather than to the traffic.
 	if b.head > len(b.order)/2 || len(b.order) > 2*b.max+16 {
@@ -66,4 +66,4 @@ func (b *bounded[K, V]) put(k K, v V) {
 	}
 }
 
-func (b *bounded[K, V]) del(k K) { delete(b.m, k) }
+func (b *dcBounded[K, V]) del(k K) { delete(b.m, k) }

@@ -71,7 +71,7 @@ func authFailed(rec *parsers.Record, detail, eventReason, reason string) bool {
 	switch {
 	case strings.Contains(detail, "auth failed"),
 		strings.Contains(detail, "authentication attempts"), // 1.x "(1 authentication attempts)"
-		strings.HasPrefix(detail, "tried to use dis"), // disallowed/disabled plaintext or mechanism
+		strings.HasPrefix(detail, "tried to use dis"),       // disallowed/disabled plaintext or mechanism
 		strings.HasPrefix(reason, "Maximum number of connections"):
 		return true
 	case detail == "" && rec.User != "" && strings.HasPrefix(reason, "Aborted login"):

@@ -54,7 +54,7 @@ func parseDisconnect(rec *parsers.Record, s string) error {
 			continue
 		}
 		k, v, ok := strings.Cut(tok, "=")
-		if !ok || k == "" || !isCounterValue(v) {
+		if !ok || !isCounterToken(tok) || !isCounterValue(v) {
 			return parsers.Malformation("bad disconnect counter", tok)
 		}
 		rec.Add(k, v)
