@@ -4,6 +4,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -13,6 +14,7 @@ import (
 type Event struct {
 	Type   Type
 	params []field
+	buf    *[]field // the pooled storage params came from, returned by Release
 }
 
 type field struct {
@@ -21,9 +23,34 @@ type field struct {
 	value Value
 }
 
+// paramBuffers recycles parameter storage between events: the pipeline makes
+// and encodes one or two events per line, and allocating (and zeroing) their
+// parameters afresh each time was the largest cost of mapping.
+var paramBuffers = sync.Pool{New: func() any {
+	b := make([]field, 0, 16)
+	return &b
+}}
+
 // New returns an event of type t with room for a typical number of parameters.
 func New(t Type) Event {
-	return Event{Type: t, params: make([]field, 0, 12)}
+	b := paramBuffers.Get().(*[]field)
+	return Event{Type: t, params: (*b)[:0], buf: b}
+}
+
+// Release hands the event's storage back for reuse by New. Call it only when
+// nothing refers to the event any more (the pipeline does, once the event is
+// encoded); the event is empty afterwards. Events that are never released are
+// simply collected.
+func (e *Event) Release() {
+	b := e.buf
+	params := e.params
+	e.params, e.buf = nil, nil
+	if b == nil || cap(params) > 64 {
+		return
+	}
+	clear(params[:cap(params)]) // drop references to strings so they can be collected
+	*b = params[:0]
+	paramBuffers.Put(b)
 }
 
 // Set sets parameter p to v, replacing any earlier value.
@@ -64,14 +91,26 @@ func (e *Event) SetInt(p Param, n int64) { e.Set(p, Int(n)) }
 // SetTimestamp sets the timestamp parameter with the given number of
 // fractional-second digits (the precision of the source).
 func (e *Event) SetTimestamp(t time.Time, digits int) {
-	e.Set(Timestamp, String(FormatTimestamp(t, digits)))
+	v := String(FormatTimestamp(t, digits))
+	v.checked = t.Year() >= 0 && t.Year() <= 9999 // what RFC 3339 can express
+	e.Set(Timestamp, v)
 }
 
-// SetUIDSet sets the uidset parameter in its compressed form.
-func (e *Event) SetUIDSet(s UIDSet) { e.SetString(UIDSetParam, s.String()) }
+// SetUIDSet sets the uidset parameter in its compressed form; a UIDSet is
+// valid by construction unless empty, which Validate still rejects.
+func (e *Event) SetUIDSet(s UIDSet) {
+	v := String(s.String())
+	v.checked = !s.IsEmpty()
+	e.Set(UIDSetParam, v)
+}
 
-// SetURL sets a URL parameter (uri, mailboxID, oldMailboxID).
-func (e *Event) SetURL(p Param, u URL) { e.Set(p, String(u.String())) }
+// SetURL sets a URL parameter (uri, mailboxID, oldMailboxID). A URL that
+// passes URL.Validate is marked so that Validate need not parse it back.
+func (e *Event) SetURL(p Param, u URL) {
+	v := String(u.String())
+	v.checked = u.Validate() == nil
+	e.Set(p, v)
+}
 
 // SetFlags sets flagNames as the space-separated list the RFC suggests and
 // Cyrus emits.
@@ -132,7 +171,7 @@ func (e *Event) Equal(o *Event) bool {
 		return false
 	}
 	for i := range e.params {
-		if e.params[i].name != o.params[i].name || e.params[i].value != o.params[i].value {
+		if e.params[i].name != o.params[i].name || !e.params[i].value.Equal(o.params[i].value) {
 			return false
 		}
 	}

@@ -193,3 +193,31 @@ func TestComputeID(t *testing.T) {
 		}
 	}
 }
+
+// paramRank is a hand-written switch; it must agree with encodingOrder.
+func TestParamRankFollowsEncodingOrder(t *testing.T) {
+	for i, p := range encodingOrder {
+		if r, ok := paramRank(p); !ok || r != i {
+			t.Errorf("paramRank(%s) = %d, %v; want %d", p, r, ok, i)
+		}
+	}
+	if r, ok := paramRank(MessageContent); !ok || r != rankContent {
+		t.Errorf("messageContent rank %d", r)
+	}
+}
+
+func TestReleaseRecyclesWithoutSharing(t *testing.T) {
+	a := New(Login)
+	a.SetString(User, "alice")
+	a.Release()
+	if a.Len() != 0 {
+		t.Fatal("released event still has parameters")
+	}
+	b := New(Logout)
+	c := New(Logout)
+	b.SetString(User, "bob")
+	c.SetString(User, "carol")
+	if b.GetString(User) != "bob" || c.GetString(User) != "carol" {
+		t.Fatal("two live events share storage")
+	}
+}

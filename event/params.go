@@ -78,17 +78,70 @@ const (
 	rankUnknown = 3000 // only reachable through a bad name; Validate rejects it
 )
 
-var paramRank = func() map[Param]int {
-	m := make(map[Param]int, len(encodingOrder)+1)
-	for i, p := range encodingOrder {
-		m[p] = i
+// paramRank is a switch rather than a map: Set calls it for every parameter
+// of every event, and comparing a few strings beats hashing one.
+func paramRank(p Param) (int, bool) {
+	switch p {
+	case Timestamp:
+		return 0, true
+	case Service:
+		return 1, true
+	case ServerDomain:
+		return 2, true
+	case ServerPort:
+		return 3, true
+	case ClientIP:
+		return 4, true
+	case ClientPort:
+		return 5, true
+	case OldMailboxID:
+		return 6, true
+	case MailboxID:
+		return 7, true
+	case URI:
+		return 8, true
+	case Modseq:
+		return 9, true
+	case DiskQuota:
+		return 10, true
+	case DiskUsed:
+		return 11, true
+	case MaxMessages:
+		return 12, true
+	case Messages:
+		return 13, true
+	case UIDNext:
+		return 14, true
+	case UIDSetParam:
+		return 15, true
+	case FlagNames:
+		return 16, true
+	case PID:
+		return 17, true
+	case Process:
+		return 18, true
+	case User:
+		return 19, true
+	case Admin:
+		return 20, true
+	case MessageSize:
+		return 21, true
+	case ServerFQDN:
+		return 22, true
+	case Envelope:
+		return 23, true
+	case BodyStructure:
+		return 24, true
+	case Tags:
+		return 25, true
+	case MessageContent:
+		return rankContent, true
 	}
-	m[MessageContent] = rankContent
-	return m
-}()
+	return 0, false
+}
 
 func rankOf(p Param) int {
-	if r, ok := paramRank[p]; ok {
+	if r, ok := paramRank(p); ok {
 		return r
 	}
 	if isVendorName(string(p)) {
@@ -99,7 +152,7 @@ func rankOf(p Param) int {
 
 // IsRFC reports whether p is one of the RFC 5423 §5 parameters.
 func (p Param) IsRFC() bool {
-	_, ok := paramRank[p]
+	_, ok := paramRank(p)
 	return ok
 }
 

@@ -97,6 +97,9 @@ func checkParam(p Param, v Value) string {
 	if v.kind != KindString {
 		return "must be a string"
 	}
+	if v.checked {
+		return ""
+	}
 	switch p {
 	case URI, MailboxID, OldMailboxID:
 		if _, err := ParseURL(v.str); err != nil {

@@ -150,6 +150,9 @@ func (p *processor) line(line source.Line) {
 	if rec.Grammar == "" {
 		rec.Grammar = name
 	}
+	for i := range p.events {
+		p.events[i].Release() // encoded already; their storage serves this line
+	}
 	p.events, err = p.mappers.Map(p.events[:0], &rec)
 	if err != nil {
 		p.reject(line, name, err)

@@ -1,0 +1,303 @@
+// Package dovecottest runs a private, real Dovecot (as packaged by Debian)
+// for tests, and drives it with real IMAP, POP3 and LMTP clients, so that the
+// Dovecot log grammar is tested against lines Dovecot actually writes.
+//
+// The tests must run as root: Dovecot's master needs it to bind, to switch
+// to the mail user and to run its unprivileged services. Install the
+// packages with scripts/install-test-deps. When the dovecot binary is
+// missing the tests fail, unless MAILEVENTS_SKIP_DOVECOT=1 is set, in which
+// case they skip.
+package dovecottest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Password is every test user's password.
+const Password = "secret"
+
+// ISOTimestamp is a log_timestamp in ISO 8601 style, for Options.LogTimestamp.
+const ISOTimestamp = "%Y-%m-%d %H:%M:%S "
+
+// LogMode selects where Dovecot logs.
+type LogMode int
+
+const (
+	// LogFile makes Dovecot write its own log file (log_path).
+	LogFile LogMode = iota
+	// LogSyslog makes Dovecot log through syslog(3) to a private rsyslogd
+	// that owns /dev/log while the server runs (see syslog.go).
+	LogSyslog
+)
+
+// String names the mode as the testdata sample files do.
+func (m LogMode) String() string {
+	if m == LogSyslog {
+		return "syslog"
+	}
+	return "file"
+}
+
+// Options configures Start. The zero value is a file-logging server with
+// users alice, bob and carol, no quota and no autoexpunge.
+type Options struct {
+	Log LogMode
+	// LogTimestamp is Dovecot's log_timestamp (file mode only), for example
+	// ISOTimestamp; empty keeps Dovecot's default "%b %d %H:%M:%S ".
+	LogTimestamp string
+	// Users are the passwd-file users, all with Password. Default: alice,
+	// bob, carol.
+	Users []string
+	// QuotaUsers gives users a storage quota in bytes; a user named here
+	// and not in Users is added.
+	QuotaUsers map[string]int64
+	// Autoexpunge, if positive, sets "autoexpunge" on the Trash mailbox.
+	// Dovecot compares it with each mail's save date (not INTERNALDATE) at
+	// the end of an IMAP or POP3 session; it has a resolution of 1s.
+	Autoexpunge time.Duration
+}
+
+// Server is a running private Dovecot.
+type Server struct {
+	IMAPAddr, POP3Addr, LMTPAddr string
+	LogPath                      string // the file Dovecot's lines end up in
+	Conf                         string // path of the generated dovecot.conf
+	Version                      string // `dovecot --version`, e.g. "2.3.19.1 (9b53102964)"
+
+	root     string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	stderr   bytes.Buffer // guarded by exited: read only after it is closed
+	syslog   *syslogd
+	stopOnce sync.Once
+}
+
+// Start starts a private Dovecot for t and registers its Stop with
+// t.Cleanup. It fails t if Dovecot cannot be started.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("dovecot")
+	if err != nil {
+		if os.Getenv("MAILEVENTS_SKIP_DOVECOT") == "1" {
+			t.Skipf("dovecot not installed (MAILEVENTS_SKIP_DOVECOT=1): %v", err)
+		}
+		t.Fatalf("dovecot not installed: run scripts/install-test-deps as root, "+
+			"or set MAILEVENTS_SKIP_DOVECOT=1 to skip these tests: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Fatalf("dovecottest: Dovecot's master must run as root (euid %d)", os.Geteuid())
+	}
+	s, err := start(t, bin, opts)
+	if err != nil {
+		t.Fatalf("dovecottest: %v", err)
+	}
+	return s
+}
+
+func start(t testing.TB, bin string, opts Options) (*Server, error) {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("dovecot --version: %w", err)
+	}
+	root, err := shortDir()
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	s := &Server{root: root, Version: strings.TrimSpace(string(out)), exited: make(chan struct{})}
+
+	mailUser, err := user.Lookup("mail")
+	if err != nil {
+		return nil, fmt.Errorf("look up the mail user: %w", err)
+	}
+	uid, _ := strconv.Atoi(mailUser.Uid)
+	gid, _ := strconv.Atoi(mailUser.Gid)
+	mailRoot := filepath.Join(root, "mail")
+	if err := os.Mkdir(mailRoot, 0o755); err != nil {
+		return nil, fmt.Errorf("create mail root: %w", err)
+	}
+	// Homes are created by Dovecot as the mail user, so it owns their parent.
+	if err := os.Chown(mailRoot, uid, gid); err != nil {
+		return nil, fmt.Errorf("chown mail root: %w", err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "state"), 0o755); err != nil {
+		return nil, fmt.Errorf("create state_dir: %w", err)
+	}
+	users := opts.Users
+	if users == nil {
+		users = []string{"alice", "bob", "carol"}
+	}
+	passwd := filepath.Join(root, "passwd")
+	if err := writePasswd(passwd, users, opts.QuotaUsers); err != nil {
+		return nil, err
+	}
+
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	d := confData{
+		BaseDir: filepath.Join(root, "run"), StateDir: filepath.Join(root, "state"),
+		MailRoot: mailRoot, Passwd: passwd, LogPath: filepath.Join(root, "dovecot.log"),
+		LogTimestamp: opts.LogTimestamp, MailUser: mailUser.Username, MailUID: uid,
+		IMAPPort: ports[0], POP3Port: ports[1], LMTPPort: ports[2],
+		Autoexpunge: durationSetting(opts.Autoexpunge),
+	}
+	s.LogPath = d.LogPath
+	if opts.Log == LogSyslog {
+		d.LogPath = "syslog"
+		s.LogPath = filepath.Join(root, "syslog.log")
+		if s.syslog, err = startSyslogd(t, root, s.LogPath); err != nil {
+			return nil, err
+		}
+	}
+	conf, err := renderConf(d)
+	if err != nil {
+		return nil, err
+	}
+	s.Conf = filepath.Join(root, "dovecot.conf")
+	if err := os.WriteFile(s.Conf, []byte(conf), 0o644); err != nil {
+		return nil, fmt.Errorf("write dovecot.conf: %w", err)
+	}
+	s.IMAPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+	s.POP3Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+	s.LMTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))
+
+	// -F keeps the master in the foreground as our child, so its exit is
+	// observed by Wait instead of by polling a pid file.
+	s.cmd = exec.Command(bin, "-F", "-c", s.Conf)
+	s.cmd.Stdout = &s.stderr
+	s.cmd.Stderr = &s.stderr
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Its own process group, so Stop can kill stragglers as a group
+		// and a ^C on the terminal reaches the test, not Dovecot first.
+		Setpgid: true,
+		// If the test binary dies, do not leave a master holding ports.
+		Pdeathsig: syscall.SIGTERM,
+	}
+	if err := s.cmd.Start(); err != nil {
+		s.syslog.stop()
+		return nil, fmt.Errorf("start dovecot: %w", err)
+	}
+	go func() {
+		_ = s.cmd.Wait() // the exit status is reported through stderr and the log
+		close(s.exited)
+	}()
+	t.Cleanup(s.Stop)
+
+	if err := s.waitReady(20 * time.Second); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("%w\nconf:\n%s\nstderr:\n%s\nlog:\n%s", err, conf, s.stderr.String(), s.Log())
+	}
+	return s, nil
+}
+
+// waitReady waits until the master logs that it is starting up, or exits
+// (a configuration error makes it exit at once). The master binds every
+// listener before it logs that line, so connections are queued from then on.
+// Probing the ports instead would put "Disconnected ... before auth" and LMTP
+// connect lines into the log that the tests use as golden input.
+func (s *Server) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for !bytes.Contains(s.Log(), []byte(" starting up for ")) {
+		select {
+		case <-s.exited:
+			return errors.New("dovecot exited during startup")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("dovecot did not log its start-up within %v", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// Stop shuts Dovecot down gracefully and returns once the master has exited
+// (it waits for its services, the log process included, so the log file is
+// complete) and, in syslog mode, rsyslogd has written everything and exited.
+// It is idempotent.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(15 * time.Second):
+			// Kill the whole group: children of a killed master would
+			// otherwise linger.
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.exited
+		}
+		s.syslog.stop()
+	})
+}
+
+// Log returns what has been logged so far (nil if nothing yet).
+func (s *Server) Log() []byte {
+	b, _ := os.ReadFile(s.LogPath)
+	return b
+}
+
+// WaitForLog polls the log until it contains substr and fails t after
+// timeout. Dovecot logs asynchronously (through its log process, and in
+// syslog mode through rsyslogd), so a test must wait for a line rather than
+// expect it the moment a command returns.
+func (s *Server) WaitForLog(t testing.TB, substr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !bytes.Contains(s.Log(), []byte(substr)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log has no %q after %v; log:\n%s", substr, timeout, s.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Doveadm runs `doveadm -c <conf> args...` and returns its standard output.
+// doveadm works as root and reaches the server through the sockets in
+// base_dir, so the server must be running.
+func (s *Server) Doveadm(args ...string) ([]byte, error) {
+	cmd := exec.Command("doveadm", append([]string{"-c", s.Conf}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("doveadm %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// freePorts asks the kernel for n free loopback ports. They are released
+// before Dovecot binds them, a small window in which another process could
+// take one; Dovecot then fails to start and the error says so.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l) // held until all are chosen, so they differ
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
