@@ -65,6 +65,8 @@ namespace inbox {
   separator = /
   mailbox Trash {
     special_use = \Trash
+    # Created at first login, as most distributions configure it.
+    auto = create
 {{- if .Autoexpunge}}
     autoexpunge = {{.Autoexpunge}}{{end}}
   }
