@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
+	"github.com/mailevents/mailevents/enrich"
 	"github.com/mailevents/mailevents/pipeline"
 	"github.com/mailevents/mailevents/sinks"
 	"github.com/mailevents/mailevents/sinks/stdout"
@@ -18,6 +20,9 @@ type parseCmd struct {
 	Stats   bool     `help:"At the end, print counts per grammar, event type and reject reason to stderr."`
 	Host    string   `help:"Server name for IMAP URLs when a line names none (Dovecot's own log files); default: this machine's name." placeholder:"NAME"`
 	Files   []string `arg:"" optional:"" help:"Log files, plain or gzip-compressed; '-' or none reads stdin." placeholder:"FILE"`
+
+	UIDValidity bool   `name:"uidvalidity" help:"Ask doveadm for each mailbox's UIDVALIDITY, which Dovecot's logs lack (run on the Dovecot host)."`
+	Doveadm     string `help:"The doveadm command for --uidvalidity, with any leading options." default:"doveadm" placeholder:"CMD"`
 }
 
 func (c *parseCmd) Help() string {
@@ -51,6 +56,9 @@ func (c *parseCmd) Run(ctx context.Context, e env) error {
 		Events:  out,
 		Stats:   pipeline.NewStats(),
 		Logger:  e.log,
+	}
+	if c.UIDValidity {
+		cfg.Enrichers = append(cfg.Enrichers, &enrich.UIDValidity{Doveadm: strings.Fields(c.Doveadm)})
 	}
 	var rejectFile *os.File
 	if c.Rejects != "" {

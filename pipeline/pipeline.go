@@ -34,9 +34,18 @@ type Config struct {
 	Mappers   *mapping.Registry
 	Events    sinks.Sink
 	Rejects   sinks.Sink // nil: rejected lines are counted only
+	// Enrichers add facts the evidence lacks (a mailbox's UIDVALIDITY) to
+	// each mapped event, in order, before it is validated.
+	Enrichers []Enricher
 	Stats     *Stats     // nil: not counted
 	BatchSize int
 	Logger    *slog.Logger
+}
+
+// Enricher adds to a mapped event what its evidence lacks. It must not fail
+// the event: what it cannot find, it leaves out.
+type Enricher interface {
+	Enrich(ctx context.Context, e *event.Event)
 }
 
 // Run processes every line of r, in order, until r is exhausted or ctx is
@@ -64,7 +73,7 @@ func Run(ctx context.Context, r source.Reader, cfg Config) error {
 			readErrs = append(readErrs, err)
 			continue
 		}
-		p.line(line)
+		p.line(ctx, line)
 		if p.pending() >= p.batchSize || !r.Buffered() {
 			if err := p.flush(ctx); err != nil {
 				return err
@@ -84,6 +93,7 @@ type processor struct {
 	mappers   *mapping.Registry
 	eventSink sinks.Sink
 	rejSink   sinks.Sink
+	enrichers []Enricher
 	stats     *Stats
 	log       *slog.Logger
 	batchSize int
@@ -102,6 +112,7 @@ func newProcessor(cfg Config) (*processor, error) {
 		mappers:   cfg.Mappers,
 		eventSink: cfg.Events,
 		rejSink:   cfg.Rejects,
+		enrichers: cfg.Enrichers,
 		stats:     cfg.Stats,
 		log:       cfg.Logger,
 		batchSize: cfg.BatchSize,
@@ -122,7 +133,7 @@ func (p *processor) pending() int { return len(p.out.records) + len(p.rejects.re
 
 // line runs one line through parse, map, validate and encode. Every line ends
 // as events, as a counted ignorable line, or as exactly one dead letter.
-func (p *processor) line(line source.Line) {
+func (p *processor) line(ctx context.Context, line source.Line) {
 	p.stats.Lines++
 	if len(bytes.TrimSpace(line.Text)) == 0 {
 		p.stats.Ignored[BlankLine]++
@@ -160,6 +171,9 @@ func (p *processor) line(line source.Line) {
 	}
 	for i := range p.events {
 		ev := &p.events[i]
+		for _, en := range p.enrichers {
+			en.Enrich(ctx, ev)
+		}
 		ev.SetString(event.ID, event.ComputeID(line.Text, i, ev.Type))
 		ev.Set(event.Source, sourceOf(line.Position))
 		ev.SetString(event.Server, rec.Server)
