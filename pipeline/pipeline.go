@@ -30,14 +30,14 @@ const BlankLine = "(blank)"
 // Config is what one pipeline run needs. Parsers, Mappers and Events are
 // required.
 type Config struct {
-	Parsers   []parsers.Parser // tried in order on each line
-	Mappers   *mapping.Registry
-	Events    sinks.Sink
-	Rejects   sinks.Sink // nil: rejected lines are counted only
+	Parsers []parsers.Parser // tried in order on each line
+	Mappers *mapping.Registry
+	Events  sinks.Sink
+	Rejects sinks.Sink // nil: rejected lines are counted only
 	// Enrichers add facts the evidence lacks (a mailbox's UIDVALIDITY) to
 	// each mapped event, in order, before it is validated.
 	Enrichers []Enricher
-	Stats     *Stats     // nil: not counted
+	Stats     *Stats // nil: not counted
 	BatchSize int
 	Logger    *slog.Logger
 }
