@@ -45,7 +45,9 @@ func (f Format) String() string {
 type Envelope struct {
 	Format Format
 	// Time is zero when the source had no usable time (RFC 5424 "-", a
-	// journal entry without __REALTIME_TIMESTAMP).
+	// journal entry without __REALTIME_TIMESTAMP). A stated offset is kept;
+	// an epoch-based time (journald, TAI64N) is shown in the Parser's
+	// Location.
 	Time time.Time
 	// Precision is the number of fractional-second digits the source
 	// carried (0 for whole seconds, 6 for µs, ...); -1 when Time is zero.
@@ -122,15 +124,25 @@ func (p *Parser) Parse(line []byte) (Envelope, error) {
 	case c == '<':
 		return p.parseRFC5424(line)
 	case c == '{':
-		return parseJournalJSON(line)
+		return p.inLocation(parseJournalJSON(line))
 	case c == '@':
-		return parseTAI64N(line)
+		return p.inLocation(parseTAI64N(line))
 	case isDigit(c):
 		return p.parseISOLine(line)
 	case 'A' <= c && c <= 'S': // first letters of the English month names
 		return p.parseBSDLine(line)
 	}
 	return fail(reasonUnknown)
+}
+
+// inLocation shows an epoch-based time (journald, TAI64N: an instant with no
+// zone of its own) in the Parser's zone, because RFC 5423 timestamps are
+// "expressed in local time" with their offset. The instant is unchanged.
+func (p *Parser) inLocation(env Envelope, err error) (Envelope, error) {
+	if err == nil && !env.Time.IsZero() {
+		env.Time = env.Time.In(p.location())
+	}
+	return env, err
 }
 
 // location and now resolve the nil defaults; a nil *Parser behaves like the

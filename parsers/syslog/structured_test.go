@@ -64,7 +64,7 @@ var journalCases = []parseCase{
 		name: "typical dovecot entry",
 		line: `{"__CURSOR":"s=6d1c;i=1a2b;b=f00;m=123;t=5f0;x=9a","__REALTIME_TIMESTAMP":"1704161045123456","__MONOTONIC_TIMESTAMP":"123","_BOOT_ID":"f00","PRIORITY":"6","SYSLOG_FACILITY":"2","_UID":"0","_HOSTNAME":"mail","SYSLOG_IDENTIFIER":"dovecot","SYSLOG_PID":"442","_PID":"442","_SYSTEMD_UNIT":"dovecot.service","MESSAGE":"imap-login: Login: user=<a>, method=PLAIN"}`,
 		want: Envelope{
-			Format: FormatJournalJSON, Time: time.Date(2024, time.January, 2, 2, 4, 5, 123456000, time.UTC), Precision: 6, Zoned: true,
+			Format: FormatJournalJSON, Time: time.Date(2024, time.January, 2, 2, 4, 5, 123456000, time.UTC).In(paris), Precision: 6, Zoned: true,
 			Host: "mail", Tag: "dovecot", PID: 442, Priority: 22, Cursor: "s=6d1c;i=1a2b;b=f00;m=123;t=5f0;x=9a",
 			Message: []byte("imap-login: Login: user=<a>, method=PLAIN"),
 		},
@@ -104,7 +104,7 @@ var journalCases = []parseCase{
 		name: "non-numeric SYSLOG_PID falls back to _PID",
 		line: `{"MESSAGE":"","SYSLOG_PID":"abc","_PID":"99","__REALTIME_TIMESTAMP":"0"}`,
 		want: Envelope{
-			Format: FormatJournalJSON, Time: time.Unix(0, 0).UTC(), Precision: 6, Zoned: true,
+			Format: FormatJournalJSON, Time: time.Unix(0, 0).In(paris), Precision: 6, Zoned: true,
 			PID: 99, Priority: -1, Message: []byte{},
 		},
 	},
@@ -121,34 +121,34 @@ var tai64nCases = []parseCase{
 		line: "@400000004c91b044077a9e94 imap-login: Info: Aborted login (auth failed, 1 attempts): user=<martin@waschbuesch.de>, method=CRAM-MD5, rip=80.187.101.33, lip=80.254.129.240, TLS",
 		// 0x4c91b044 TAI seconds minus TAI-UTC 34 s (in force 2009–2012).
 		want: Envelope{
-			Format: FormatTAI64N, Time: time.Date(2010, time.September, 16, 5, 50, 26, 0x077a9e94, time.UTC), Precision: 9, Zoned: true,
+			Format: FormatTAI64N, Time: time.Date(2010, time.September, 16, 5, 50, 26, 0x077a9e94, time.UTC).In(paris), Precision: 9, Zoned: true,
 			Priority: -1, Message: []byte("imap-login: Info: Aborted login (auth failed, 1 attempts): user=<martin@waschbuesch.de>, method=CRAM-MD5, rip=80.187.101.33, lip=80.254.129.240, TLS"),
 		},
 	},
 	{
 		name: "second before the 2016 leap second",
 		line: "@40000000586846a300000000 before",
-		want: Envelope{Format: FormatTAI64N, Time: time.Date(2016, time.December, 31, 23, 59, 59, 0, time.UTC), Precision: 9, Zoned: true, Priority: -1, Message: []byte("before")},
+		want: Envelope{Format: FormatTAI64N, Time: time.Date(2016, time.December, 31, 23, 59, 59, 0, time.UTC).In(paris), Precision: 9, Zoned: true, Priority: -1, Message: []byte("before")},
 	},
 	{
 		name: "the 2016 leap second replays 23:59:59",
 		line: "@40000000586846a41dcd6500 leap",
-		want: Envelope{Format: FormatTAI64N, Time: time.Date(2016, time.December, 31, 23, 59, 59, 5e8, time.UTC), Precision: 9, Zoned: true, Priority: -1, Message: []byte("leap")},
+		want: Envelope{Format: FormatTAI64N, Time: time.Date(2016, time.December, 31, 23, 59, 59, 5e8, time.UTC).In(paris), Precision: 9, Zoned: true, Priority: -1, Message: []byte("leap")},
 	},
 	{
 		name: "after the 2016 leap second TAI-UTC is 37",
 		line: "@40000000586846a500000000 after",
-		want: Envelope{Format: FormatTAI64N, Time: time.Date(2017, time.January, 1, 0, 0, 0, 0, time.UTC), Precision: 9, Zoned: true, Priority: -1, Message: []byte("after")},
+		want: Envelope{Format: FormatTAI64N, Time: time.Date(2017, time.January, 1, 0, 0, 0, 0, time.UTC).In(paris), Precision: 9, Zoned: true, Priority: -1, Message: []byte("after")},
 	},
 	{
 		name: "1972 before the first leap second, upper-case hex, empty message",
 		line: "@4000000004B2580A00000000",
-		want: Envelope{Format: FormatTAI64N, Time: time.Date(1972, time.June, 30, 23, 59, 59, 0, time.UTC), Precision: 9, Zoned: true, Priority: -1},
+		want: Envelope{Format: FormatTAI64N, Time: time.Date(1972, time.June, 30, 23, 59, 59, 0, time.UTC).In(paris), Precision: 9, Zoned: true, Priority: -1},
 	},
 	{
 		name: "1972 after the first leap second",
 		line: "@4000000004b2580b00000000 x",
-		want: Envelope{Format: FormatTAI64N, Time: time.Date(1972, time.July, 1, 0, 0, 0, 0, time.UTC), Precision: 9, Zoned: true, Priority: -1, Message: []byte("x")},
+		want: Envelope{Format: FormatTAI64N, Time: time.Date(1972, time.July, 1, 0, 0, 0, 0, time.UTC).In(paris), Precision: 9, Zoned: true, Priority: -1, Message: []byte("x")},
 	},
 }
 
