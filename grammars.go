@@ -4,6 +4,7 @@ import (
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/parsers/dovecot"
+	"github.com/mailevents/mailevents/parsers/dovecotpush"
 	"github.com/mailevents/mailevents/parsers/syslog"
 )
 
@@ -27,12 +28,15 @@ type mapperOptions struct {
 func defaultGrammars() grammarSet {
 	env := syslog.Parser{} // time.Now and the local zone: a log's own time
 	reg := new(parsers.Registry)
-	reg.Register(dovecot.New(env))
+	// The log grammar first: it reads most lines. dovecot-push reads the
+	// JSON lines of packaging/dovecot/mailevents-push.lua.
+	reg.Register(dovecot.New(env), dovecotpush.New())
 	return grammarSet{
 		parsers: reg,
 		newMappers: func(o mapperOptions) *mapping.Registry {
 			m := new(mapping.Registry)
 			m.Register("dovecot", mapping.NewDovecot(mapping.DovecotOptions{ServerHost: o.host}))
+			m.RegisterGrammar("dovecot-push", mapping.NewDovecotPush(mapping.DovecotPushOptions{ServerHost: o.host}))
 			return m
 		},
 	}

@@ -114,7 +114,7 @@ func (u *UIDValidity) lookup(ctx context.Context, user, mailbox string) uint32 {
 	return v
 }
 
-// ask runs doveadm once. Its flow output is "uidvalidity=N".
+// ask runs doveadm once.
 func (u *UIDValidity) ask(ctx context.Context, user, mailbox string) (uint32, error) {
 	timeout := u.Timeout
 	if timeout <= 0 {
@@ -133,14 +133,33 @@ func (u *UIDValidity) ask(ctx context.Context, user, mailbox string) (uint32, er
 	if err := c.Run(); err != nil {
 		return 0, fmt.Errorf("doveadm mailbox status for %s %q: %w: %s", user, mailbox, err, strings.TrimSpace(stderr.String()))
 	}
-	out := strings.TrimSpace(stdout.String())
-	val, ok := strings.CutPrefix(out, "uidvalidity=")
+	val, ok := flowValue(stdout.String(), mailbox)
 	if !ok {
-		return 0, fmt.Errorf("doveadm mailbox status: unexpected output %q", out)
+		return 0, fmt.Errorf("doveadm mailbox status: unexpected output %q", stdout.String())
 	}
 	n, err := strconv.ParseUint(val, 10, 32)
 	if err != nil || n == 0 {
 		return 0, fmt.Errorf("doveadm mailbox status: bad uidvalidity %q", val)
 	}
 	return uint32(n), nil
+}
+
+// flowValue finds mailbox's uidvalidity in `doveadm -f flow mailbox status`
+// output. Dovecot 2.3 prints the mailbox name first, untitled, then the
+// field: "My Folder uidvalidity=N". The argument is a mask, not a name ('*'
+// and '%' are wildcards, so "100%" also matches "100" and "100x"), hence one
+// line per matching mailbox: only the line naming mailbox exactly counts.
+// A bare "uidvalidity=N" line (a doveadm that omits the name) is accepted
+// when it is the only line.
+func flowValue(out, mailbox string) (string, bool) {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	for _, line := range lines {
+		if v, ok := strings.CutPrefix(line, mailbox+" uidvalidity="); ok {
+			return v, true
+		}
+	}
+	if v, ok := strings.CutPrefix(lines[0], "uidvalidity="); ok && len(lines) == 1 {
+		return v, true
+	}
+	return "", false
 }

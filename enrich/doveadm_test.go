@@ -105,3 +105,29 @@ func TestUIDValidityIgnoresWhatItCannotUse(t *testing.T) {
 		t.Errorf("doveadm ran %d times, want 0", u.Runs())
 	}
 }
+
+// TestFlowValue covers the output of a real doveadm 2.3 `-f flow mailbox
+// status … uidvalidity MASK`: the name comes first, and a mask with '%' or
+// '*' can list several mailboxes.
+func TestFlowValue(t *testing.T) {
+	for _, c := range []struct {
+		name, out, mailbox, want string
+		ok                       bool
+	}{
+		{"2.3 with name", "INBOX uidvalidity=1795857117\n", "INBOX", "1795857117", true},
+		{"space in name", "My Folder uidvalidity=12\n", "My Folder", "12", true},
+		{"utf-8 name", "Entwürfe uidvalidity=13\n", "Entwürfe", "13", true},
+		{"mask matches more", "100 uidvalidity=1\n100% uidvalidity=2\n100x uidvalidity=3\n", "100%", "2", true},
+		{"mask matches others only", "100 uidvalidity=1\n100x uidvalidity=3\n", "100%", "", false},
+		{"another mailbox only", "100x uidvalidity=3\n", "100%", "", false},
+		{"without name", "uidvalidity=5\n", "INBOX", "5", true},
+		{"empty", "", "INBOX", "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := flowValue(c.out, c.mailbox)
+			if got != c.want || ok != c.ok {
+				t.Errorf("flowValue(%q, %q) = %q, %v; want %q, %v", c.out, c.mailbox, got, ok, c.want, c.ok)
+			}
+		})
+	}
+}

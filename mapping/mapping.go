@@ -29,6 +29,10 @@ var ErrUnmapped = errors.New("no RFC 5423 event for this action")
 // Registry finds the Mapper of a server.
 type Registry struct {
 	mappers map[string]Mapper
+	// byGrammar overrides mappers for one grammar: a server with two
+	// sources (Dovecot's logs and its push-notification stream) has one
+	// mapper per vocabulary.
+	byGrammar map[string]Mapper
 }
 
 // Register sets the Mapper of server.
@@ -42,8 +46,23 @@ func (r *Registry) Register(server string, m Mapper) {
 	r.mappers[server] = m
 }
 
-// Map maps rec with its server's Mapper.
+// RegisterGrammar sets the Mapper of the Records of one grammar, which takes
+// precedence over the Mapper of the grammar's server.
+func (r *Registry) RegisterGrammar(grammar string, m Mapper) {
+	if r.byGrammar == nil {
+		r.byGrammar = make(map[string]Mapper)
+	}
+	if _, dup := r.byGrammar[grammar]; dup {
+		panic(fmt.Sprintf("mapping: grammar %q registered twice", grammar))
+	}
+	r.byGrammar[grammar] = m
+}
+
+// Map maps rec with its grammar's Mapper, else its server's.
 func (r *Registry) Map(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
+	if m, ok := r.byGrammar[rec.Grammar]; ok {
+		return m.Map(dst, rec)
+	}
 	m, ok := r.mappers[rec.Server]
 	if !ok {
 		return dst, fmt.Errorf("%w: no mapper for server %q", ErrUnmapped, rec.Server)

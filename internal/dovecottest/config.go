@@ -19,6 +19,13 @@ type confData struct {
 	MailUID                             int
 	IMAPPort, POP3Port, LMTPPort        int
 	Autoexpunge                         string // "" = no autoexpunge
+	// Include are files to !include at the end; when set, they must
+	// provide the mail_log and login_log_format settings the harness
+	// otherwise writes itself (see Options.Include).
+	Include []string
+	// PushLua is the push_notification Lua script; PushFile is where it
+	// writes (the plugin setting mailevents_push_file). "" = no push.
+	PushLua, PushFile string
 }
 
 // confTemplate is the whole configuration: nothing from /etc/dovecot is
@@ -37,7 +44,9 @@ log_timestamp = "{{.LogTimestamp}}"{{end}}{{else}}
 syslog_facility = mail{{end}}
 auth_verbose = yes
 verbose_proctitle = no
+{{- if not .Include}}
 login_log_format_elements = user=<%u> method=%m rip=%r rport=%b lip=%l lport=%a mpid=%e %c session=<%{session}>
+{{- end}}
 
 ssl = no
 disable_plaintext_auth = no
@@ -72,13 +81,30 @@ namespace inbox {
   }
 }
 
+{{- if .Include}}
+# notify and mail_log, their settings and login_log_format_elements come
+# from the included files.
+mail_plugins = $mail_plugins quota
+{{- else}}
 mail_plugins = $mail_plugins notify mail_log quota
+{{- end}}
 lmtp_save_to_detail_mailbox = no
 plugin {
+{{- if not .Include}}
   mail_log_events = save copy delete undelete expunge flag_change mailbox_create mailbox_delete mailbox_rename
   mail_log_fields = uid box msgid size vsize flags from subject
+{{- end}}
   quota = maildir:User quota
 }
+{{- if .PushLua}}
+# push_notification_lua needs mail_lua and push_notification (and that one
+# notify) loaded before it; the script reads its output file from the plugin env.
+mail_plugins = $mail_plugins notify mail_lua push_notification push_notification_lua
+plugin {
+  push_notification_driver = lua:file={{.PushLua}}
+  mailevents_push_file = {{.PushFile}}
+}
+{{- end}}
 
 service imap-login {
   inet_listener imap {
@@ -104,6 +130,9 @@ service lmtp {
     port = {{.LMTPPort}}
   }
 }
+{{- range .Include}}
+!include {{.}}
+{{- end}}
 `))
 
 // renderConf returns the configuration text for d.

@@ -14,7 +14,12 @@ import (
 // Dovecot log a POP3 session, no library needed.
 type POP3Client struct {
 	conn *textproto.Conn
+	nc   net.Conn
 }
+
+// LocalAddr is the client's end of the connection: Dovecot logs its port as
+// the login's rport, which tests use to tell sessions apart.
+func (c *POP3Client) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 
 // DialPOP3 connects to addr, reads the greeting and logs in with USER/PASS.
 // The connection is closed at cleanup (without QUIT, if the test did not
@@ -25,7 +30,7 @@ func DialPOP3(t testing.TB, addr, user, pass string) *POP3Client {
 	if err != nil {
 		t.Fatalf("pop3: dial %s: %v", addr, err)
 	}
-	c := &POP3Client{conn: textproto.NewConn(nc)}
+	c := &POP3Client{conn: textproto.NewConn(nc), nc: nc}
 	t.Cleanup(func() { _ = c.conn.Close() })
 	if _, err := c.response(); err != nil {
 		t.Fatalf("pop3: greeting: %v", err)

@@ -68,12 +68,23 @@ type Options struct {
 	// Dovecot compares it with each mail's save date (not INTERNALDATE) at
 	// the end of an IMAP or POP3 session; it has a resolution of 1s.
 	Autoexpunge time.Duration
+	// Include are configuration files (absolute paths) that dovecot.conf
+	// !includes at its end, such as packaging/dovecot/95-mailevents.conf.
+	// When set, the harness leaves out its own mail_log plugin, mail_log
+	// settings and login_log_format_elements, so that the included files'
+	// are the ones in force: a test then proves what they configure.
+	Include []string
+	// PushLua, if set, is a push_notification Lua driver script (such as
+	// packaging/dovecot/mailevents-push.lua) that Dovecot runs; it is told
+	// to write to Server.PushLog through the mailevents_push_file setting.
+	PushLua string
 }
 
 // Server is a running private Dovecot.
 type Server struct {
 	IMAPAddr, POP3Addr, LMTPAddr string
 	LogPath                      string // the file Dovecot's lines end up in
+	PushLog                      string // the file Options.PushLua writes, or ""
 	Conf                         string // path of the generated dovecot.conf
 	Version                      string // `dovecot --version`, e.g. "2.3.19.1 (9b53102964)"
 
@@ -154,9 +165,23 @@ func start(t testing.TB, bin string, opts Options) (*Server, error) {
 		MailRoot: mailRoot, Passwd: passwd, LogPath: filepath.Join(root, "dovecot.log"),
 		LogTimestamp: opts.LogTimestamp, MailUser: mailUser.Username, MailUID: uid,
 		IMAPPort: ports[0], POP3Port: ports[1], LMTPPort: ports[2],
-		Autoexpunge: durationSetting(opts.Autoexpunge),
+		Autoexpunge: durationSetting(opts.Autoexpunge), Include: opts.Include,
 	}
 	s.LogPath = d.LogPath
+	if opts.PushLua != "" {
+		if d.PushLua, err = filepath.Abs(opts.PushLua); err != nil {
+			return nil, fmt.Errorf("push script: %w", err)
+		}
+		// The mail processes append as the mail user.
+		d.PushFile = filepath.Join(root, "push.jsonl")
+		if err := os.WriteFile(d.PushFile, nil, 0o644); err != nil {
+			return nil, fmt.Errorf("create push file: %w", err)
+		}
+		if err := os.Chown(d.PushFile, uid, gid); err != nil {
+			return nil, fmt.Errorf("chown push file: %w", err)
+		}
+		s.PushLog = d.PushFile
+	}
 	if opts.Log == LogSyslog {
 		d.LogPath = "syslog"
 		s.LogPath = filepath.Join(root, "syslog.log")

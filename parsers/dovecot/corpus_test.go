@@ -8,26 +8,12 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/mailevents/mailevents/internal/sharedref"
+
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/source"
 )
-
-// corpusDir finds the shared public corpus; MAILEVENTS_CORPUS overrides it.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("MAILEVENTS_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus", "public")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("MAILEVENTS_SKIP_CORPUS") == "1" {
-			t.Skipf("corpus not found (%v), skipped by MAILEVENTS_SKIP_CORPUS", err)
-		}
-		t.Fatalf("corpus not found: %v (set MAILEVENTS_CORPUS, or MAILEVENTS_SKIP_CORPUS=1)", err)
-	}
-	return dir
-}
 
 // messageOnly lists the corpus files that hold bare messages (the grok
 // suites strip the envelope); the test wraps them in a syslog envelope.
@@ -56,7 +42,7 @@ var corpusWant = map[string]counts{
 // added where the file has none.
 func corpusLines(t testing.TB) map[string][]string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir(t), "*dovecot*.log"))
+	files, err := filepath.Glob(filepath.Join(sharedref.Corpus(t), "*dovecot*.log"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no *dovecot*.log in the corpus: %v", err)
 	}

@@ -201,8 +201,13 @@ var lineCases = []lineCase{
 }
 
 func TestParseLines(t *testing.T) {
+	runLineCases(t, lineCases)
+}
+
+// runLineCases parses each case's line and checks the outcome and fields.
+func runLineCases(t *testing.T, cases []lineCase) {
 	g := newTestGrammar()
-	for _, tc := range lineCases {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := g.Parse(source.Line{Text: []byte(tc.line)})
 			got := outcome(t, err)
