@@ -21,8 +21,9 @@ type parseCmd struct {
 	Host    string   `help:"Server name for IMAP URLs when a line names none (Dovecot's own log files); default: this machine's name." placeholder:"NAME"`
 	Files   []string `arg:"" optional:"" help:"Log files, plain or gzip-compressed; '-' or none reads stdin." placeholder:"FILE"`
 
-	UIDValidity bool   `name:"uidvalidity" help:"Ask doveadm for each mailbox's UIDVALIDITY, which Dovecot's logs lack (run on the Dovecot host)."`
-	Doveadm     string `help:"The doveadm command for --uidvalidity, with any leading options." default:"doveadm" placeholder:"CMD"`
+	PlainFlagsSet bool   `name:"plain-flagsset" help:"Emit FlagsSet for \\Seen and \\Deleted too, instead of MessageRead and MessageTrash (RFC 5423 §4.2)."`
+	UIDValidity   bool   `name:"uidvalidity" help:"Ask doveadm for each mailbox's UIDVALIDITY, which Dovecot's logs lack (run on the Dovecot host)."`
+	Doveadm       string `help:"The doveadm command for --uidvalidity, with any leading options." default:"doveadm" placeholder:"CMD"`
 }
 
 func (c *parseCmd) Help() string {
@@ -52,7 +53,7 @@ func (c *parseCmd) Run(ctx context.Context, e env) error {
 	out := stdout.New(e.stdout)
 	cfg := pipeline.Config{
 		Parsers: grammars,
-		Mappers: e.grammars.newMappers(mapperOptions{host: c.serverHost()}),
+		Mappers: e.grammars.newMappers(mapperOptions{host: c.serverHost(), plainFlagsSet: c.PlainFlagsSet}),
 		Events:  out,
 		Stats:   pipeline.NewStats(),
 		Logger:  e.log,

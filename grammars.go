@@ -21,6 +21,9 @@ type mapperOptions struct {
 	// host names the server in IMAP URLs when a line does not (Dovecot's own
 	// log files carry no host name).
 	host string
+	// plainFlagsSet emits FlagsSet for \Seen and \Deleted instead of
+	// MessageRead and MessageTrash (RFC 5423 §4.2 makes it configurable).
+	plainFlagsSet bool
 }
 
 // defaultGrammars registers every grammar and mapper built into the binary,
@@ -35,8 +38,8 @@ func defaultGrammars() grammarSet {
 		parsers: reg,
 		newMappers: func(o mapperOptions) *mapping.Registry {
 			m := new(mapping.Registry)
-			m.Register("dovecot", mapping.NewDovecot(mapping.DovecotOptions{ServerHost: o.host}))
-			m.RegisterGrammar("dovecot-push", mapping.NewDovecotPush(mapping.DovecotPushOptions{ServerHost: o.host}))
+			m.Register("dovecot", mapping.NewDovecot(mapping.DovecotOptions{ServerHost: o.host, PlainFlagsSet: o.plainFlagsSet}))
+			m.RegisterGrammar("dovecot-push", mapping.NewDovecotPush(mapping.DovecotPushOptions{ServerHost: o.host, PlainFlagsSet: o.plainFlagsSet}))
 			return m
 		},
 	}

@@ -214,3 +214,29 @@ func TestBundledExample(t *testing.T) {
 		t.Errorf("only %d events from the bundled example", n)
 	}
 }
+
+// RFC 5423 §4.2: whether \Seen and \Deleted give MessageRead/MessageTrash or
+// FlagsSet SHOULD be configurable; the simpler events are the default.
+func TestPlainFlagsSet(t *testing.T) {
+	log := "Mar  2 09:14:15 mail dovecot: imap(alice)<1><s>: flag_change: box=INBOX, uid=388, msgid=<a@b>, size=3, flags=()\n" +
+		"Mar  2 09:14:16 mail dovecot: imap(alice)<1><s>: flag_change: box=INBOX, uid=388, msgid=<a@b>, size=3, flags=(\\Seen \\Deleted)\n"
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"parse"}, []string{`"event":"MessageRead"`, `"event":"MessageTrash"`}},
+		{[]string{"parse", "--plain-flagsset"}, []string{`"event":"FlagsSet"`, `"flagNames":"\\Deleted \\Seen"`}},
+	} {
+		var out, errOut bytes.Buffer
+		e := env{stdin: strings.NewReader(log), stdout: &out, stderr: &errOut, grammars: defaultGrammars()}
+		if code := run(context.Background(), tt.args, e); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tt.args, code, errOut.String())
+		}
+		eventtest.CheckLines(t, out.Bytes())
+		for _, w := range tt.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: output lacks %s:\n%s", tt.args, w, out.String())
+			}
+		}
+	}
+}
