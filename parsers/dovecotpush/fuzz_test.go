@@ -11,11 +11,13 @@ import (
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/parsers/dovecotpush"
+	"github.com/mailevents/mailevents/parsers/parsertest"
 	"github.com/mailevents/mailevents/source"
 )
 
 // FuzzParse: Parse never panics, has only its three outcomes, is
-// deterministic, and every event mapped from a Record validates.
+// deterministic, and every event mapped from a Record validates; through the
+// whole pipeline, the output is deterministic and passes the schema.
 func FuzzParse(f *testing.F) {
 	logs, _ := filepath.Glob("testdata/*.log")
 	for _, name := range logs {
@@ -29,7 +31,13 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(head + `"event":"MessageNew","user":"a","mailbox":"\u0000\ud800","uid":1,"flags":["\\Recent"],"keywords":["x"]}`)
 	g := dovecotpush.New()
+	newMappers := func() *mapping.Registry {
+		m := new(mapping.Registry)
+		m.RegisterGrammar("dovecot-push", mapping.NewDovecotPush(mapping.DovecotPushOptions{}))
+		return m
+	}
 	f.Fuzz(func(t *testing.T, text string) {
+		parsertest.CheckInvariants(t, []parsers.Parser{g}, newMappers, text)
 		line := source.Line{Text: []byte(text)}
 		rec, err := g.Parse(line)
 		rec2, err2 := g.Parse(line)
