@@ -168,6 +168,7 @@ func TestValidate(t *testing.T) {
 		{"quota below -1", event.QuotaChange, func(e *event.Event) { e.SetInt(event.MaxMessages, -2) }, "must be -1"},
 		{"number for user", event.Login, func(e *event.Event) { e.Set(event.User, event.Int(7)) }, "must be a string"},
 		{"bad clientIP", event.Login, func(e *event.Event) { e.SetString(event.ClientIP, "192.0.2.300") }, "not an IP address"},
+		{"clientIP with a zone", event.Login, func(e *event.Event) { e.SetString(event.ClientIP, "fe80::1%eth0") }, "zone"},
 		{"bad timestamp", event.Login, func(e *event.Event) { e.SetString(event.Timestamp, "Jul  2 13:49:31") }, "RFC 3339"},
 		{"unknown parameter", event.Login, func(e *event.Event) { e.SetString(event.Param("sessionId"), "x") }, "not an RFC 5423 parameter"},
 		{"vendor parameter", event.Login, func(e *event.Event) { e.SetString(event.Param("vnd.cmu.sessionId"), "x") }, ""},

@@ -116,8 +116,12 @@ func checkParam(p Param, v Value) string {
 			return "not an RFC 3339 timestamp"
 		}
 	case ClientIP:
-		if _, err := netip.ParseAddr(v.str); err != nil {
+		a, err := netip.ParseAddr(v.str)
+		if err != nil {
 			return "not an IP address"
+		}
+		if a.Zone() != "" {
+			return "an IP address with a zone (%eth0) is not an address"
 		}
 	}
 	return ""

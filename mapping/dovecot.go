@@ -207,8 +207,13 @@ func (s dcSession) apply(e *event.Event) {
 func dcClientInfo(rec *parsers.Record) dcSession {
 	var s dcSession
 	if v, _ := rec.Get("rip"); v != "" {
-		if _, err := netip.ParseAddr(v); err == nil {
+		if a, err := netip.ParseAddr(v); err == nil {
 			s.clientIP = v
+			if a.Zone() != "" {
+				// A link-local zone names an interface of the server,
+				// not part of the client's address.
+				s.clientIP = a.WithZone("").String()
+			}
 		}
 	}
 	s.serverDomain, _ = rec.Get("lip")

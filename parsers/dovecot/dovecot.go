@@ -61,8 +61,13 @@ func (*Grammar) Server() string { return "dovecot" }
 func (g *Grammar) Parse(line source.Line) (parsers.Record, error) {
 	env, err := g.Envelope.Parse(line.Text)
 	if err != nil {
-		return parsers.Record{}, parsers.Unrecognised(reasonNotDovecot)
+		return g.parseUnenveloped(line, err)
 	}
+	return g.parseEnvelope(line, env)
+}
+
+// parseEnvelope parses the message of a line whose envelope was stripped.
+func (g *Grammar) parseEnvelope(line source.Line, env syslog.Envelope) (parsers.Record, error) {
 	// Dovecot's own file and multilog have no tag: the message itself must
 	// then show a Dovecot process prefix, which parseMessage checks.
 	tagless := env.Format == syslog.FormatLocalFile || env.Format == syslog.FormatTAI64N

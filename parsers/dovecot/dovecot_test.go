@@ -196,7 +196,7 @@ var lineCases = []lineCase{
 	{name: "stats warning", line: "Nov 15 14:00:36 d.imapd.sonic.net dovecot: stats: Warning: UPDATE-CMD: Already expired", want: ignored},
 	{name: "postlogin", line: "Nov 15 14:07:42 d.imapd.sonic.net dovecot-postlogin[26352]: graymail spool missing for augie", want: unknown},
 	{name: "postfix", line: "Jan 15 08:00:00 mail postfix/smtpd[1]: connect from x[192.0.2.1]", want: unknown},
-	{name: "no envelope", line: "imap-login: Login: user=<u>", want: unknown},
+	{name: "no envelope, foreign", line: "postfix/smtpd[1]: connect from x[192.0.2.1]", want: unknown},
 	{name: "empty", line: "", want: unknown},
 }
 
