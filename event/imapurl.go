@@ -80,6 +80,11 @@ func (u URL) String() string {
 	n := len("imap://[]:65535/;UIDVALIDITY=4294967295/;UID=4294967295") +
 		encodedLen(u.User, userChars) + 1 + encodedLen(u.Host, ipLiteralChars) +
 		encodedLen(u.Mailbox, mailboxChars)
+	if n <= 256 {
+		// A stack buffer: the string conversion is then the only allocation.
+		var buf [256]byte
+		return string(u.AppendTo(buf[:0]))
+	}
 	return appendToString(n, u.AppendTo)
 }
 

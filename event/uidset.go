@@ -130,6 +130,11 @@ func (s UIDSet) String() string {
 			n += 1 + decimalLen(r.Last)
 		}
 	}
+	if n <= 64 {
+		// A stack buffer: the string conversion is then the only allocation.
+		var buf [64]byte
+		return string(s.AppendTo(buf[:0]))
+	}
 	return appendToString(n, s.AppendTo)
 }
 

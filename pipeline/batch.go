@@ -2,9 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"time"
 
 	"github.com/mailevents/mailevents/event"
-	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/sinks"
 )
 
@@ -17,7 +17,7 @@ type batch struct {
 	records []sinks.Record
 }
 
-func (b *batch) add(ev *event.Event, rec parsers.Record) {
+func (b *batch) add(ev *event.Event, when time.Time) {
 	start := len(b.arena)
 	b.arena = ev.AppendJSON(b.arena)
 	value := b.arena[start:len(b.arena):len(b.arena)]
@@ -28,7 +28,7 @@ func (b *batch) add(ev *event.Event, rec parsers.Record) {
 		b.arena = append(b.arena, user...)
 		key = b.arena[kstart:len(b.arena):len(b.arena)]
 	}
-	b.records = append(b.records, sinks.Record{Key: key, Value: value, Time: rec.Time})
+	b.records = append(b.records, sinks.Record{Key: key, Value: value, Time: when})
 }
 
 func (b *batch) addReject(r *Reject) {

@@ -98,6 +98,7 @@ type processor struct {
 	log       *slog.Logger
 	batchSize int
 
+	rec     parsers.Record
 	events  []event.Event
 	out     batch
 	rejects batch
@@ -143,7 +144,7 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 		p.reject(line, "", &parsers.SyntaxError{Kind: parsers.Malformed, Reason: "line too long"})
 		return
 	}
-	grammar, rec, err := p.detector.Parse(line)
+	grammar, parsed, err := p.detector.Parse(line)
 	name := ""
 	if grammar != nil {
 		name = grammar.Name()
@@ -157,6 +158,10 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 		return
 	}
 	p.stats.Recognised[name]++
+	// The record lives in the processor: handed to a Mapper (an interface)
+	// by pointer, a local would escape to the heap once per line.
+	p.rec = parsed
+	rec := &p.rec
 	rec.Pos = line.Position
 	if rec.Grammar == "" {
 		rec.Grammar = name
@@ -164,7 +169,7 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 	for i := range p.events {
 		p.events[i].Release() // encoded already; their storage serves this line
 	}
-	p.events, err = p.mappers.Map(p.events[:0], &rec)
+	p.events, err = p.mappers.Map(p.events[:0], rec)
 	if err != nil {
 		p.reject(line, name, err)
 		return
@@ -187,7 +192,7 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 	for i := range p.events {
 		ev := &p.events[i]
 		p.stats.Events[ev.Type]++
-		p.out.add(ev, rec)
+		p.out.add(ev, rec.Time)
 	}
 }
 
