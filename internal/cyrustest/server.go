@@ -1,0 +1,344 @@
+// Package cyrustest runs a private, real Cyrus IMAP (Debian's packages,
+// unpacked by scripts/install-cyrus into a private prefix, since they
+// conflict with Dovecot's in apt) for tests, and drives it with real IMAP
+// and LMTP clients, so that the Cyrus log grammar is tested against lines
+// Cyrus actually writes.
+//
+// Cyrus logs only through syslog, so every server comes with a private
+// rsyslogd that owns /dev/log while it runs (see syslog.go); the lock that
+// serializes that is shared with internal/dovecottest.
+//
+// The tests must run as root: master binds as root and then switches to the
+// cyrus_user (the system user "mail"; Debian's "cyrus" user exists only when
+// its postinst has run). When the unpacked Cyrus is missing the tests fail,
+// unless MAILEVENTS_SKIP_CYRUS=1 is set, in which case they skip.
+package cyrustest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// DefaultPrefix is where scripts/install-cyrus unpacks Cyrus;
+// MAILEVENTS_CYRUS_PREFIX overrides it for both.
+const DefaultPrefix = "/opt/mailevents-cyrus"
+
+// Password is every test user's password, the admin's included.
+const Password = "secret"
+
+// cyrusUser is the unix user master and its services run as.
+const cyrusUser = "mail"
+
+// Options configures Start. The zero value has users alice, bob and carol,
+// "/" as hierarchy separator and immediate mailbox deletion.
+type Options struct {
+	// Users get a sasldb password (Password) and a mailbox user/<name>.
+	// Default: alice, bob, carol.
+	Users []string
+	// DotSeparator sets unixhierarchysep: no ("." separates levels, as in
+	// Debian's imapd.conf) instead of yes.
+	DotSeparator bool
+	// DelayedDelete sets delete_mode: delayed (Cyrus's default): DELETE
+	// renames the mailbox to DELETED.* instead of removing it.
+	DelayedDelete bool
+}
+
+// Server is a running private Cyrus.
+type Server struct {
+	IMAPAddr, POP3Addr, LMTPAddr string
+	LogPath                      string // the syslog capture file
+	NotifySocket                 string // notifysocket: the datagram socket the harness reads
+	IMAPDConf, CyrusConf         string // paths of the generated configuration
+	Version                      string // `cyr_info version`, e.g. "cyrus-imapd 3.6.1-Debian-3.6.1-4+deb12u5"
+	Prefix                       string
+
+	root     string
+	env      []string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	stderr   bytes.Buffer // guarded by exited: read only after it is closed
+	syslog   *syslogd
+	notify   *notifyListener
+	stopOnce sync.Once
+}
+
+// Start starts a private Cyrus for t, creates the users' mailboxes, and
+// registers its Stop with t.Cleanup. It fails t if Cyrus cannot be started.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	prefix := os.Getenv("MAILEVENTS_CYRUS_PREFIX")
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	master := filepath.Join(prefix, "usr/sbin/cyrmaster")
+	if _, err := os.Stat(master); err != nil {
+		if os.Getenv("MAILEVENTS_SKIP_CYRUS") == "1" {
+			t.Skipf("Cyrus not unpacked (MAILEVENTS_SKIP_CYRUS=1): %v", err)
+		}
+		t.Fatalf("Cyrus not unpacked: run scripts/install-cyrus (or scripts/install-test-deps) as root, "+
+			"or set MAILEVENTS_SKIP_CYRUS=1 to skip these tests: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Fatalf("cyrustest: Cyrus's master must start as root (euid %d)", os.Geteuid())
+	}
+	s, err := start(t, prefix, opts)
+	if err != nil {
+		t.Fatalf("cyrustest: %v", err)
+	}
+	return s
+}
+
+func start(t testing.TB, prefix string, opts Options) (*Server, error) {
+	s := &Server{Prefix: prefix, exited: make(chan struct{})}
+	s.env = append(os.Environ(), "LD_LIBRARY_PATH="+
+		filepath.Join(prefix, "usr/lib/x86_64-linux-gnu")+":"+filepath.Join(prefix, "lib/x86_64-linux-gnu"))
+
+	root, err := shortDir()
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	s.root = root
+
+	u, err := user.Lookup(cyrusUser)
+	if err != nil {
+		return nil, fmt.Errorf("look up the %s user: %w", cyrusUser, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+
+	d := confData{
+		Prefix: prefix, Conf: filepath.Join(root, "imapd.conf"),
+		ConfigDir: filepath.Join(root, "conf"), Partition: filepath.Join(root, "spool"),
+		Sieve: filepath.Join(root, "sieve"), NotifySocket: filepath.Join(root, "notify"),
+		CyrusUser: cyrusUser, DotSeparator: opts.DotSeparator, DelayedDelete: opts.DelayedDelete,
+	}
+	d.SASLDB = filepath.Join(d.ConfigDir, "sasldb2")
+	// What mkimap does: the directories Cyrus expects, owned by its user.
+	dirs := []string{d.ConfigDir, d.Partition, d.Sieve}
+	for _, sub := range configSubdirs {
+		dirs = append(dirs, filepath.Join(d.ConfigDir, sub))
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, fmt.Errorf("chown %s: %w", dir, err)
+		}
+	}
+
+	users := opts.Users
+	if users == nil {
+		users = []string{"alice", "bob", "carol"}
+	}
+	// Before the private rsyslogd starts: saslpasswd2 logs harmless
+	// "error deleting entry" lines that do not belong in the capture.
+	if err := s.writeSASLDB(d.SASLDB, append([]string{Admin}, users...), uid, gid); err != nil {
+		return nil, err
+	}
+
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	d.IMAPPort, d.POP3Port, d.LMTPPort = ports[0], ports[1], ports[2]
+	s.IMAPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+	s.POP3Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+	s.LMTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))
+	s.IMAPDConf, s.CyrusConf = d.Conf, filepath.Join(root, "cyrus.conf")
+	imapd, err := render(imapdTemplate, d)
+	if err != nil {
+		return nil, err
+	}
+	cyrus, err := render(cyrusTemplate, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(s.IMAPDConf, []byte(imapd), 0o644); err != nil {
+		return nil, fmt.Errorf("write imapd.conf: %w", err)
+	}
+	if err := os.WriteFile(s.CyrusConf, []byte(cyrus), 0o644); err != nil {
+		return nil, fmt.Errorf("write cyrus.conf: %w", err)
+	}
+	// cyr_info refuses to run without a configuration; it runs as root and
+	// switches to cyrus_user, and logs nothing.
+	out, err := s.command("usr/lib/cyrus/bin/cyr_info", "-C", d.Conf, "version").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("cyr_info version: %w: %s", err, out)
+	}
+	s.Version = strings.TrimSpace(string(out))
+
+	s.NotifySocket = d.NotifySocket
+	if s.notify, err = listenNotify(d.NotifySocket, uid, gid); err != nil {
+		return nil, err
+	}
+	s.LogPath = filepath.Join(root, "syslog.log")
+	if s.syslog, err = startSyslogd(t, root, s.LogPath); err != nil {
+		s.notify.close()
+		return nil, err
+	}
+
+	// master stays in the foreground (no -d) as our child; it binds the
+	// listeners as root, then runs as cyrus_user. -p keeps its pid file
+	// out of /run.
+	s.cmd = s.command("usr/sbin/cyrmaster", "-C", s.IMAPDConf, "-M", s.CyrusConf,
+		"-p", filepath.Join(d.ConfigDir, "master.pid"))
+	s.cmd.Stdout = &s.stderr
+	s.cmd.Stderr = &s.stderr
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Its own process group, so Stop can kill stragglers as a group.
+		Setpgid: true,
+		// Cleared by the kernel when master switches to cyrus_user, so
+		// it only covers the start-up; Stop is what ends master.
+		Pdeathsig: syscall.SIGTERM,
+	}
+	if err := s.cmd.Start(); err != nil {
+		s.syslog.stop()
+		s.notify.close()
+		return nil, fmt.Errorf("start cyrmaster: %w", err)
+	}
+	go func() {
+		_ = s.cmd.Wait() // the exit status is reported through syslog
+		close(s.exited)
+	}()
+	t.Cleanup(s.Stop)
+
+	fail := func(err error) (*Server, error) {
+		s.Stop()
+		return nil, fmt.Errorf("%w\nimapd.conf:\n%s\ncyrus.conf:\n%s\nstderr:\n%s\nlog:\n%s",
+			err, imapd, cyrus, s.stderr.String(), s.Log())
+	}
+	if err := s.waitReady(20 * time.Second); err != nil {
+		return fail(err)
+	}
+	if err := s.createMailboxes(users, opts.DotSeparator); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// command returns a command for the binary at rel under the prefix, with
+// the prefix's libraries on LD_LIBRARY_PATH.
+func (s *Server) command(rel string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(s.Prefix, rel), args...)
+	cmd.Env = s.env
+	return cmd
+}
+
+// writeSASLDB creates the sasldb with every user's password in the realm
+// ServerName, which imapd passes to SASL as the server's FQDN.
+func (s *Server) writeSASLDB(path string, users []string, uid, gid int) error {
+	for _, u := range users {
+		cmd := s.command("usr/sbin/saslpasswd2", "-p", "-c", "-f", path, "-u", ServerName, u)
+		cmd.Stdin = strings.NewReader(Password)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("saslpasswd2 %s: %w: %s", u, err, out)
+		}
+	}
+	if err := os.Chown(path, uid, gid); err != nil {
+		return fmt.Errorf("chown sasldb: %w", err)
+	}
+	return nil
+}
+
+// waitReady waits until the IMAP port is listening, or master exits (a
+// configuration error makes it exit at once). imap is the last service in
+// cyrus.conf, so the POP3 and LMTP listeners are bound by then. It looks in
+// /proc/net/tcp rather than connecting: a probe connection would make imapd
+// log an "auditlog: traffic" line for a session that never was.
+func (s *Server) waitReady(timeout time.Duration) error {
+	_, portStr, _ := net.SplitHostPort(s.IMAPAddr)
+	port, _ := strconv.Atoi(portStr)
+	// 127.0.0.1 in /proc/net/tcp's little-endian hex, the port big-endian;
+	// state 0A is LISTEN.
+	want := fmt.Sprintf("0100007F:%04X 00000000:0000 0A", port)
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case <-s.exited:
+			return errors.New("cyrmaster exited during startup")
+		default:
+		}
+		if b, err := os.ReadFile("/proc/net/tcp"); err == nil && bytes.Contains(b, []byte(want)) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cyrmaster did not listen on %s within %v", s.IMAPAddr, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop shuts Cyrus down and returns once master has exited (on SIGTERM it
+// shuts its services down and waits for them: "All children have exited,
+// closing down") and rsyslogd has written everything and exited. It is
+// idempotent.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(15 * time.Second):
+			// Kill the whole group: master's services share it.
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.exited
+		}
+		s.syslog.stop()
+		s.notify.close()
+	})
+}
+
+// Log returns what has been logged so far (nil if nothing yet).
+func (s *Server) Log() []byte {
+	b, _ := os.ReadFile(s.LogPath)
+	return b
+}
+
+// WaitForLog polls the log until it contains substr and fails t after
+// timeout. Lines go through syslog and rsyslogd, so a test must wait for a
+// line rather than expect it the moment a command returns.
+func (s *Server) WaitForLog(t testing.TB, substr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !bytes.Contains(s.Log(), []byte(substr)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log has no %q after %v; log:\n%s", substr, timeout, s.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// freePorts asks the kernel for n free loopback ports. They are released
+// before master binds them, a small window in which another process could
+// take one; master then logs the bind error and the IMAP probe times out.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
