@@ -50,11 +50,26 @@ type DovecotOptions struct {
 type Dovecot struct {
 	opts     DovecotOptions
 	sessions *dcBounded[string, dcSession]
-	flags    *dcBounded[dcMsgKey, []string]
-	pending  *dcBounded[dcDeliveryKey, dcPendingDelivery]
+	// flags holds a message's flags as dcFlags normalises them: one
+	// string, usually the line's own text, so remembering costs nothing.
+	flags   *dcBounded[dcMsgKey, string]
+	pending *dcBounded[dcDeliveryKey, dcPendingDelivery]
 	// The last host checked, so each line does not re-validate it.
 	lastHost, lastHostURL string
+	// The server URL of the last host, the uri of every session event.
+	serverURIHost  string
+	serverURIValue event.Value
+	// scratch makes the checked Values of URLs and UID sets (see urlValue).
+	scratch event.Event
+	// counterNames caches the vendor names of logout counters
+	// ("hdr_count" -> "vnd.mailevents.hdrCount"), built once per key
+	// instead of once per logout.
+	counterNames map[string]event.Param
 }
+
+// dcMaxCounterNames bounds counterNames: Dovecot has a dozen counters, but
+// keys come from log lines.
+const dcMaxCounterNames = 64
 
 type dcSession struct {
 	clientIP, serverDomain string
@@ -85,10 +100,11 @@ func NewDovecot(opts DovecotOptions) *Dovecot {
 		opts.MaxMessages = 100000
 	}
 	return &Dovecot{
-		opts:     opts,
-		sessions: newDCBounded[string, dcSession](opts.MaxSessions),
-		flags:    newDCBounded[dcMsgKey, []string](opts.MaxMessages),
-		pending:  newDCBounded[dcDeliveryKey, dcPendingDelivery](opts.MaxMessages),
+		opts:         opts,
+		sessions:     newDCBounded[string, dcSession](opts.MaxSessions),
+		flags:        newDCBounded[dcMsgKey, string](opts.MaxMessages),
+		pending:      newDCBounded[dcDeliveryKey, dcPendingDelivery](opts.MaxMessages),
+		counterNames: make(map[string]event.Param),
 	}
 }
 
@@ -170,38 +186,6 @@ func dcBaseSession(s string) string {
 	return s
 }
 
-// common sets what every event of rec carries, including what the
-// session's login told.
-func (d *Dovecot) common(e *event.Event, rec *parsers.Record) {
-	if !rec.Time.IsZero() {
-		e.SetTimestamp(rec.Time, rec.Precision)
-	}
-	e.SetString(event.Service, dcService(rec.Process))
-	e.SetString(event.User, rec.User)
-	if rec.PID > 0 {
-		e.SetInt(event.PID, int64(rec.PID))
-	}
-	e.SetString(event.Session, rec.Session)
-	if rec.Session == "" {
-		return
-	}
-	if s, ok := d.sessions.get(dcBaseSession(rec.Session)); ok {
-		s.apply(e)
-	}
-}
-
-func (s dcSession) apply(e *event.Event) {
-	e.SetString(event.ClientIP, s.clientIP)
-	if s.clientPort > 0 {
-		e.SetInt(event.ClientPort, s.clientPort)
-	}
-	e.SetString(event.ServerDomain, s.serverDomain)
-	if s.serverPort > 0 {
-		e.SetInt(event.ServerPort, s.serverPort)
-	}
-	e.SetString(dcMethod, s.method)
-}
-
 // dcClientInfo reads the address elements of a login line, keeping only
 // values the output schema accepts.
 func dcClientInfo(rec *parsers.Record) dcSession {
@@ -233,43 +217,54 @@ func dcPort(rec *parsers.Record, key string) int64 {
 }
 
 func (d *Dovecot) login(dst []event.Event, rec *parsers.Record) []event.Event {
-	e := event.New(event.Login)
-	d.common(&e, rec)
-	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
 	info := dcClientInfo(rec)
-	info.apply(&e)
+	merged := d.withSessionPorts(rec, info)
+	p := dcParams{sess: merged, uri: d.serverURI(rec)}
 	for _, k := range [...]string{"mpid", "pid"} {
 		if v, ok := rec.Get(k); ok {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-				e.SetInt(event.PID, n)
+				p.pid = n
 			}
 		}
 	}
 	tls, _ := rec.Get("tls")
-	e.Set(dcTLS, event.Bool(tls != "" && !strings.HasPrefix(tls, "TLS handshaking")))
+	p.tls, p.hasTLS = tls != "" && !strings.HasPrefix(tls, "TLS handshaking"), true
+	e := d.emit(event.Login, rec, &p)
 	if rec.Session != "" {
 		d.sessions.put(rec.Session, info)
 	}
 	return append(dst, e)
 }
 
-func (d *Dovecot) loginFailed(dst []event.Event, rec *parsers.Record) []event.Event {
-	e := event.New(event.LoginFailed)
-	d.common(&e, rec)
-	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
-	dcClientInfo(rec).apply(&e)
-	reason, _ := rec.Get("detail")
-	if reason == "" {
-		reason, _ = rec.Get("reason")
+// withSessionPorts completes the addresses of a login line with the ports
+// of the session's earlier login that the line lacks (the line's own
+// addresses and method win, even when empty).
+func (d *Dovecot) withSessionPorts(rec *parsers.Record, info dcSession) dcSession {
+	if s, ok := d.session(rec); ok {
+		if info.clientPort <= 0 {
+			info.clientPort = s.clientPort
+		}
+		if info.serverPort <= 0 {
+			info.serverPort = s.serverPort
+		}
 	}
-	e.SetString(dcReason, reason)
-	return append(dst, e)
+	return info
+}
+
+func (d *Dovecot) loginFailed(dst []event.Event, rec *parsers.Record) []event.Event {
+	info := d.withSessionPorts(rec, dcClientInfo(rec))
+	p := dcParams{sess: info, uri: d.serverURI(rec)}
+	p.reason, _ = rec.Get("detail")
+	if p.reason == "" {
+		p.reason, _ = rec.Get("reason")
+	}
+	return append(dst, d.emit(event.LoginFailed, rec, &p))
 }
 
 func (d *Dovecot) logout(dst []event.Event, rec *parsers.Record) []event.Event {
-	e := event.New(event.Logout)
-	d.common(&e, rec)
-	e.SetURL(event.URI, event.URL{Host: d.host(rec)})
+	p := dcParams{sess: d.sessionOf(rec), uri: d.serverURI(rec)}
+	e := d.emit(event.Logout, rec, &p)
+	// The counters are vendor parameters, which Set keeps sorted by name.
 	for _, f := range rec.Fields {
 		switch f.Key {
 		case "reason":
@@ -288,7 +283,7 @@ func (d *Dovecot) logout(dst []event.Event, rec *parsers.Record) []event.Event {
 		default:
 			// Other counters (deleted=, hdr_count=, pop3 retr=n/bytes, …)
 			// keep Dovecot's text under a camel-cased vendor name.
-			name := event.Param("vnd.mailevents." + dcCamel(f.Key))
+			name := d.counterName(f.Key)
 			if n, err := strconv.ParseInt(f.Value, 10, 64); err == nil {
 				e.SetInt(name, n)
 			} else {
@@ -301,6 +296,18 @@ func (d *Dovecot) logout(dst []event.Event, rec *parsers.Record) []event.Event {
 		d.sessions.del(dcBaseSession(rec.Session))
 	}
 	return append(dst, e)
+}
+
+// counterName returns the vendor parameter of a logout counter.
+func (d *Dovecot) counterName(key string) event.Param {
+	if name, ok := d.counterNames[key]; ok {
+		return name
+	}
+	name := event.Param("vnd.mailevents." + dcCamel(key))
+	if len(d.counterNames) < dcMaxCounterNames {
+		d.counterNames[key] = name
+	}
+	return name
 }
 
 // dcSetCount sets a byte counter; "14383074+19456" (output still buffered)
@@ -335,29 +342,24 @@ func dcCamel(s string) string {
 
 func (d *Dovecot) mailbox(dst []event.Event, rec *parsers.Record) []event.Event {
 	h := d.host(rec)
-	var e event.Event
+	p := dcParams{sess: d.sessionOf(rec)}
+	t := event.MailboxRename
+	name := ""
 	switch rec.Action {
-	case dovecot.ActionMailboxCreate, dovecot.ActionMailboxDelete:
-		t := event.MailboxCreate
-		if rec.Action == dovecot.ActionMailboxDelete {
-			t = event.MailboxDelete
-		}
-		e = event.New(t)
-		name, _ := rec.Get("mailbox")
-		u := event.URL{User: rec.User, Host: h, Mailbox: name}
-		e.SetURL(event.URI, u)
-		e.SetURL(event.MailboxID, u)
+	case dovecot.ActionMailboxCreate:
+		t = event.MailboxCreate
+		name, _ = rec.Get("mailbox")
+	case dovecot.ActionMailboxDelete:
+		t = event.MailboxDelete
+		name, _ = rec.Get("mailbox")
 	default:
-		e = event.New(event.MailboxRename)
+		name, _ = rec.Get("new")
 		oldName, _ := rec.Get("old")
-		newName, _ := rec.Get("new")
-		u := event.URL{User: rec.User, Host: h, Mailbox: newName}
-		e.SetURL(event.URI, u)
-		e.SetURL(event.MailboxID, u)
-		e.SetURL(event.OldMailboxID, event.URL{User: rec.User, Host: h, Mailbox: oldName})
+		p.oldMailboxID = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: oldName})
 	}
-	d.common(&e, rec)
-	return append(dst, e)
+	p.mailboxID = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: name})
+	p.uri = p.mailboxID
+	return append(dst, d.emit(t, rec, &p))
 }
 
 func (d *Dovecot) deliveryFailed(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
@@ -366,12 +368,8 @@ func (d *Dovecot) deliveryFailed(dst []event.Event, rec *parsers.Record) ([]even
 		return dst, dcUnmapped("delivery failed: %s", reason)
 	}
 	box, _ := rec.Get("mailbox")
-	e := event.New(event.QuotaExceed)
-	d.common(&e, rec)
-	e.SetURL(event.URI, event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
-	e.SetString(dcReason, reason)
-	if m, _ := rec.Get("msgid"); m != "" {
-		e.SetString(dcMsgID, m)
-	}
-	return append(dst, e), nil
+	p := dcParams{sess: d.sessionOf(rec), reason: reason}
+	p.uri = d.urlValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
+	p.msgid, _ = rec.Get("msgid")
+	return append(dst, d.emit(event.QuotaExceed, rec, &p)), nil
 }

@@ -34,16 +34,19 @@ func dcUID(rec *parsers.Record) uint32 {
 // dcFlagList splits flags=(…) into the flags an event may name: \Recent is
 // session state that RFC 5423 §4.2 forbids, and anything that is not an
 // IMAP atom cannot be a flag.
-func dcFlagList(s string) []string {
-	var out []string
+func dcFlagList(s string) []string { return dcAppendFlags(nil, s) }
+
+// dcAppendFlags appends dcFlagList(s) to dst, sorted.
+func dcAppendFlags(dst []string, s string) []string {
+	n := len(dst)
 	for f := range strings.FieldsSeq(s) {
-		if strings.EqualFold(f, `\Recent`) || !dcIsFlag(f) || slices.Contains(out, f) {
+		if strings.EqualFold(f, `\Recent`) || !dcIsFlag(f) || slices.Contains(dst[n:], f) {
 			continue
 		}
-		out = append(out, f)
+		dst = append(dst, f)
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(dst[n:])
+	return dst
 }
 
 func dcIsFlag(f string) bool {
@@ -59,23 +62,54 @@ func dcIsFlag(f string) bool {
 	return true
 }
 
-// dcMessageFacts sets what mail_log tells about a message.
-func dcMessageFacts(e *event.Event, rec *parsers.Record) {
-	size, _ := rec.Get("vsize")
-	if size == "" || size == "error" {
-		size, _ = rec.Get("size")
+// dcFlags is dcFlagList joined by spaces, the form of flagNames and of the
+// flag state. The line's own text is returned when it already is in that
+// form, as it mostly is, so that normalising allocates nothing.
+func dcFlags(s string) string {
+	if dcFlagsNormal(s) {
+		return s
 	}
-	if n, err := strconv.ParseInt(size, 10, 64); err == nil {
-		e.SetInt(event.MessageSize, n)
-	}
-	for _, kp := range [...]struct {
-		k string
-		p event.Param
-	}{{"msgid", dcMsgID}, {"from", dcFrom}, {"subject", dcSubject}, {"truncated", dcTruncated}} {
-		if v, _ := rec.Get(kp.k); v != "" {
-			e.SetString(kp.p, v)
+	var buf [16]string // on the stack: only the joined string is allocated
+	return strings.Join(dcAppendFlags(buf[:0], s), " ")
+}
+
+// dcFlagsNormal reports whether s is what dcFlags would make of it: flags
+// that dcFlagList keeps, separated by single spaces, strictly increasing
+// (so sorted and without repeats).
+func dcFlagsNormal(s string) bool {
+	prev := ""
+	for s != "" {
+		f, rest, more := strings.Cut(s, " ")
+		if f <= prev || (more && rest == "") || strings.EqualFold(f, `\Recent`) || !dcIsFlag(f) {
+			return false
 		}
+		prev, s = f, rest
 	}
+	return true
+}
+
+// dcHasFlag reports whether the normalised flags list holds flag.
+func dcHasFlag(list, flag string) bool {
+	for list != "" {
+		f, rest, _ := strings.Cut(list, " ")
+		if f == flag {
+			return true
+		}
+		list = rest
+	}
+	return false
+}
+
+// dcFlagDiff appends to set the flags of a that b lacks.
+func dcFlagDiff(set []string, a, b string) []string {
+	for a != "" {
+		f, rest, _ := strings.Cut(a, " ")
+		if !dcHasFlag(b, f) {
+			set = append(set, f)
+		}
+		a = rest
+	}
+	return set
 }
 
 // appended maps mail_log save and copy.
@@ -86,8 +120,9 @@ func (d *Dovecot) appended(dst []event.Event, rec *parsers.Record) ([]event.Even
 	}
 	uid := dcUID(rec)
 	flagsText, hasFlags := rec.Get("flags")
+	flags := dcFlags(flagsText)
 	if hasFlags && uid != 0 {
-		d.flags.put(dcMsgKey{rec.User, box, uid}, dcFlagList(flagsText))
+		d.flags.put(dcMsgKey{rec.User, box, uid}, flags)
 	}
 	t := event.MessageAppend
 	if rec.Action == dovecot.ActionSave && dcIsDelivery(rec.Process) {
@@ -97,21 +132,17 @@ func (d *Dovecot) appended(dst []event.Event, rec *parsers.Record) ([]event.Even
 			return dst, nil
 		}
 	}
-	e := event.New(t)
-	d.common(&e, rec)
+	p := dcParams{sess: d.sessionOf(rec), flags: flags}
 	h := d.host(rec)
-	e.SetURL(event.URI, event.URL{User: rec.User, Host: h, Mailbox: box, UID: uid})
-	if uid != 0 {
-		e.SetUIDSet(event.NewUIDSet(uid))
-	}
 	if src, _ := rec.Get("srcbox"); src != "" {
-		e.SetURL(event.OldMailboxID, event.URL{User: rec.User, Host: h, Mailbox: src})
+		p.oldMailboxID = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: src})
 	}
-	if fl := dcFlagList(flagsText); fl != nil {
-		e.SetFlags(fl)
+	p.uri = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: box, UID: uid})
+	if uid != 0 {
+		p.uidset = d.uidValue(uid)
 	}
-	dcMessageFacts(&e, rec)
-	return append(dst, e), nil
+	dcMessageFacts(&p, rec)
+	return append(dst, d.emit(t, rec, &p)), nil
 }
 
 // delivered maps LDA/LMTP "saved mail to" and sieve "stored mail into".
@@ -121,13 +152,9 @@ func (d *Dovecot) delivered(dst []event.Event, rec *parsers.Record) []event.Even
 	if d.seenDelivery(rec, box, msgid, false) {
 		return dst
 	}
-	e := event.New(event.MessageNew)
-	d.common(&e, rec)
-	e.SetURL(event.URI, event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
-	if msgid != "" {
-		e.SetString(dcMsgID, msgid)
-	}
-	return append(dst, e)
+	p := dcParams{sess: d.sessionOf(rec), msgid: msgid}
+	p.uri = d.urlValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
+	return append(dst, d.emit(event.MessageNew, rec, &p))
 }
 
 // seenDelivery pairs the two lines one delivery may log (mail_log "save"
@@ -145,7 +172,8 @@ func (d *Dovecot) seenDelivery(rec *parsers.Record, box, msgid string, fromMailL
 	return false
 }
 
-// changed maps the mail_log lines about an existing message.
+// changed maps the mail_log lines about an existing message. Its events
+// share all parameters but flagNames, gathered once in p.
 func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event, error) {
 	box, _ := rec.Get("box")
 	uid := dcUID(rec)
@@ -153,17 +181,12 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 		return dst, dcUnmapped("%s without box and uid", rec.Action)
 	}
 	key := dcMsgKey{rec.User, box, uid}
-	msg := event.URL{User: rec.User, Host: d.host(rec), Mailbox: box, UID: uid}
-	mk := func(t event.Type, flags []string) event.Event {
-		e := event.New(t)
-		d.common(&e, rec)
-		e.SetURL(event.URI, msg)
-		e.SetUIDSet(event.NewUIDSet(uid))
-		if flags != nil {
-			e.SetFlags(flags)
-		}
-		dcMessageFacts(&e, rec)
-		return e
+	p := dcParams{sess: d.sessionOf(rec), uidset: d.uidValue(uid)}
+	p.uri = d.urlValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box, UID: uid})
+	dcMessageFacts(&p, rec)
+	mk := func(t event.Type, flags string) event.Event {
+		p.flags = flags
+		return d.emit(t, rec, &p)
 	}
 	flagsText, hasFlags := rec.Get("flags")
 	switch rec.Action {
@@ -173,43 +196,35 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 		if rec.Action == dovecot.ActionAutoexpunge {
 			t = event.MessageExpire
 		}
-		return append(dst, mk(t, nil)), nil
+		return append(dst, mk(t, "")), nil
 	case dovecot.ActionDelete:
 		d.updateFlags(key, hasFlags, flagsText, `\Deleted`, true)
 		if d.opts.PlainFlagsSet {
-			return append(dst, mk(event.FlagsSet, []string{`\Deleted`})), nil
+			return append(dst, mk(event.FlagsSet, `\Deleted`)), nil
 		}
-		return append(dst, mk(event.MessageTrash, nil)), nil
+		return append(dst, mk(event.MessageTrash, "")), nil
 	case dovecot.ActionUndelete:
 		d.updateFlags(key, hasFlags, flagsText, `\Deleted`, false)
-		return append(dst, mk(event.FlagsClear, []string{`\Deleted`})), nil
+		return append(dst, mk(event.FlagsClear, `\Deleted`)), nil
 	}
 	// flag_change: the line shows the resulting flags, not the change.
 	if !hasFlags {
 		return dst, dcUnmapped("flag_change without the flags field")
 	}
-	now := dcFlagList(flagsText)
-	before, known := d.flags.get(key)
-	d.flags.put(key, now)
+	now := dcFlags(flagsText)
+	before, known := d.flags.swap(key, now)
 	if !known {
-		if len(now) == 0 {
+		if now == "" {
 			return dst, nil
 		}
-		e := mk(event.FlagsSet, now)
-		e.SetString(dcFlagsState, DovecotFlagsStateUnknownBefore)
-		return append(dst, e), nil
+		p.flagsState = DovecotFlagsStateUnknownBefore
+		return append(dst, mk(event.FlagsSet, now)), nil
 	}
-	var set, cleared []string
-	for _, f := range now {
-		if !slices.Contains(before, f) {
-			set = append(set, f)
-		}
-	}
-	for _, f := range before {
-		if !slices.Contains(now, f) {
-			cleared = append(cleared, f)
-		}
-	}
+	// Both lists are sorted, so set and cleared are too. Stack arrays hold
+	// them: a message rarely has more than a few flags.
+	var setBuf, clearedBuf [8]string
+	set := dcFlagDiff(setBuf[:0], now, before)
+	cleared := dcFlagDiff(clearedBuf[:0], before, now)
 	if !d.opts.PlainFlagsSet {
 		// RFC 5423 §4.2: \Seen set is MessageRead, \Deleted set is
 		// MessageTrash; those flags then leave the FlagsSet.
@@ -219,15 +234,15 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 		}{{`\Seen`, event.MessageRead}, {`\Deleted`, event.MessageTrash}} {
 			if i := slices.Index(set, special.flag); i >= 0 {
 				set = slices.Delete(set, i, i+1)
-				dst = append(dst, mk(special.t, nil))
+				dst = append(dst, mk(special.t, ""))
 			}
 		}
 	}
 	if len(set) > 0 {
-		dst = append(dst, mk(event.FlagsSet, set))
+		dst = append(dst, mk(event.FlagsSet, strings.Join(set, " ")))
 	}
 	if len(cleared) > 0 {
-		dst = append(dst, mk(event.FlagsClear, cleared))
+		dst = append(dst, mk(event.FlagsClear, strings.Join(cleared, " ")))
 	}
 	return dst, nil
 }
@@ -236,17 +251,25 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 // them, else the one flag applied to what was known.
 func (d *Dovecot) updateFlags(key dcMsgKey, hasFlags bool, flagsText, flag string, set bool) {
 	if hasFlags {
-		d.flags.put(key, dcFlagList(flagsText))
+		d.flags.put(key, dcFlags(flagsText))
 		return
 	}
 	before, ok := d.flags.get(key)
 	if !ok {
 		return
 	}
-	after := slices.DeleteFunc(slices.Clone(before), func(f string) bool { return f == flag })
+	var buf [8]string
+	after := buf[:0]
+	for before != "" {
+		f, rest, _ := strings.Cut(before, " ")
+		if f != flag {
+			after = append(after, f)
+		}
+		before = rest
+	}
 	if set {
 		after = append(after, flag)
 		slices.Sort(after)
 	}
-	d.flags.put(key, after)
+	d.flags.put(key, strings.Join(after, " "))
 }

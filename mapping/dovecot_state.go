@@ -36,10 +36,14 @@ func (b *dcBounded[K, V]) len() int { return len(b.m) }
 
 // put sets k. Replacing a value keeps the entry's age, so a message whose
 // flags change often is not kept forever.
-func (b *dcBounded[K, V]) put(k K, v V) {
+func (b *dcBounded[K, V]) put(k K, v V) { b.swap(k, v) }
+
+// swap sets k like put and returns the value it replaces: one lookup where
+// get then put would hash k twice.
+func (b *dcBounded[K, V]) swap(k K, v V) (old V, replaced bool) {
 	if s, ok := b.m[k]; ok {
 		b.m[k] = dcSlot[V]{v: v, seq: s.seq}
-		return
+		return s.v, true
 	}
 	for len(b.m) >= b.max && b.head < len(b.order) {
 		e := b.order[b.head]
@@ -64,6 +68,7 @@ func (b *dcBounded[K, V]) put(k K, v V) {
 		clear(b.order[len(live):])
 		b.order, b.head = live, 0
 	}
+	return old, false
 }
 
 func (b *dcBounded[K, V]) del(k K) { delete(b.m, k) }

@@ -55,10 +55,8 @@ func (g *Grammar) parseUnenveloped(line source.Line, err error) (parsers.Record,
 	}
 	// Like the log file, a bare message has no tag vouching for Dovecot, so
 	// it is parsed as tagless: a prefix without a user is not enough.
-	if err := parseMessage(&rec, msg, true); err != nil {
-		return parsers.Record{}, err
-	}
-	return rec, nil
+	err = parseFields(&rec, msg, true)
+	return rec, err
 }
 
 // hasKnownPrefix reports whether msg starts with a process prefix naming a

@@ -6,7 +6,9 @@
 package dovecot
 
 import (
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/parsers/syslog"
@@ -83,11 +85,39 @@ func (g *Grammar) parseEnvelope(line source.Line, env syslog.Envelope) (parsers.
 		Pos:       line.Position,
 	}
 	// One copy of the message: every field below is a substring of it.
-	if err := parseMessage(&rec, string(env.Message), tagless); err != nil {
-		return parsers.Record{}, err
-	}
-	return rec, nil
+	err := parseFields(&rec, string(env.Message), tagless)
+	return rec, err
 }
+
+// parseFields runs parseMessage with the fields gathered in a pooled buffer,
+// then gives rec a copy of exactly their size: Record.Add would allocate
+// room for ten (a disconnect line's eleven, twice), most of it unused.
+func parseFields(rec *parsers.Record, msg string, tagless bool) error {
+	buf := fieldBuffers.Get().(*[]parsers.Field)
+	rec.Fields = (*buf)[:0]
+	err := parseMessage(rec, msg, tagless)
+	fields := rec.Fields
+	switch {
+	case err != nil:
+		*rec = parsers.Record{}
+	case len(fields) == 0:
+		rec.Fields = nil
+	default:
+		rec.Fields = slices.Clone(fields)
+	}
+	if cap(fields) == cap(*buf) {
+		// Still the pooled array (not grown by a long line): recycle it.
+		clear(fields)
+		fieldBuffers.Put(buf)
+	}
+	return err
+}
+
+// fieldBuffers recycles the arrays parseFields gathers fields in.
+var fieldBuffers = sync.Pool{New: func() any {
+	b := make([]parsers.Field, 0, 16)
+	return &b
+}}
 
 // prefix is a parsed process prefix.
 type prefix struct {
