@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
@@ -219,5 +220,30 @@ func TestReleaseRecyclesWithoutSharing(t *testing.T) {
 	c.SetString(User, "carol")
 	if b.GetString(User) != "bob" || c.GetString(User) != "carol" {
 		t.Fatal("two live events share storage")
+	}
+}
+
+// AppendTimestamp writes digits itself for speed; it must agree with the
+// standard library's formatting for every time, zone and precision.
+func TestAppendTimestampMatchesTimeFormat(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("", 3600), time.FixedZone("", -9*3600-30*60),
+		time.FixedZone("", 14*3600), time.FixedZone("odd", 5*3600+45*60+17)}
+	for _, name := range []string{"Europe/Berlin", "America/St_Johns", "Asia/Kolkata"} {
+		if loc, err := time.LoadLocation(name); err == nil {
+			zones = append(zones, loc)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range 20000 {
+		sec := rnd.Int64N(4102444800*2) - 4102444800/2 // about 1905..2100
+		if i%7 == 0 {
+			sec = rnd.Int64N(253402300800+62135596800) - 62135596800 // year 1..9999
+		}
+		tm := time.Unix(sec, rnd.Int64N(1e9)).In(zones[i%len(zones)])
+		digits := i % 10
+		want := tm.AppendFormat(nil, timestampLayouts[digits])
+		if got := AppendTimestamp(nil, tm, digits); string(got) != string(want) {
+			t.Fatalf("AppendTimestamp(%v, %d) = %s, want %s", tm, digits, got, want)
+		}
 	}
 }

@@ -181,7 +181,8 @@ func SourceStream(name string, offset int64) Value { return sourceValue("stream"
 // sourceValue builds the JSON object directly: it is made once per event on
 // the hot path, and its form is fixed, so json.Compact would only cost time.
 func sourceValue(kind, name string, offset int64) Value {
-	b := make([]byte, 0, len(name)+40)
+	var buf [160]byte // most paths fit: then the string is the one allocation
+	b := buf[:0]
 	b = append(b, `{"`...)
 	b = append(b, kind...)
 	b = append(b, `":`...)

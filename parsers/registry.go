@@ -93,12 +93,22 @@ func (d *Detector) Parse(line source.Line) (Parser, Record, error) {
 		i := (d.last + n) % len(d.parsers)
 		p := d.parsers[i]
 		rec, err := p.Parse(line)
-		var se *SyntaxError
-		if errors.As(err, &se) && se.Kind == Unknown {
+		if isUnknown(err) {
 			continue
 		}
 		d.last = i
 		return p, rec, err
 	}
 	return nil, Record{}, Unrecognised(ReasonNoGrammar)
+}
+
+// isUnknown reports whether err is an Unknown SyntaxError. Grammars return
+// the *SyntaxError itself, so a type assertion decides without errors.As,
+// whose target would escape to the heap on every line.
+func isUnknown(err error) bool {
+	if se, ok := err.(*SyntaxError); ok {
+		return se.Kind == Unknown
+	}
+	var se *SyntaxError
+	return errors.As(err, &se) && se.Kind == Unknown
 }
