@@ -3,6 +3,7 @@ package event
 import (
 	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -104,12 +105,24 @@ func (e *Event) SetUIDSet(s UIDSet) {
 	e.Set(UIDSetParam, v)
 }
 
-// SetURL sets a URL parameter (uri, mailboxID, oldMailboxID). A URL that
-// passes URL.Validate is marked so that Validate need not parse it back.
-func (e *Event) SetURL(p Param, u URL) {
+// SetURL sets a URL parameter (uri, mailboxID, oldMailboxID).
+func (e *Event) SetURL(p Param, u URL) { e.Set(p, URLValue(u)) }
+
+// URLValue returns the value of a URL parameter. A URL that passes
+// URL.Validate is marked so that Validate need not parse it back; a mapper
+// that names one URL in several events makes the value once.
+func URLValue(u URL) Value {
 	v := String(u.String())
 	v.checked = u.Validate() == nil
-	e.Set(p, v)
+	return v
+}
+
+// UIDValue returns the uidset value of a single UID, the common case,
+// without building a UIDSet.
+func UIDValue(uid uint32) Value {
+	v := String(strconv.FormatUint(uint64(uid), 10))
+	v.checked = uid != 0
+	return v
 }
 
 // SetFlags sets flagNames as the space-separated list the RFC suggests and

@@ -247,3 +247,24 @@ func TestAppendTimestampMatchesTimeFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestValueConstructorsMatchTheSetters(t *testing.T) {
+	for _, uid := range []uint32{1, 7, 4294967295} {
+		a, b := New(MessageExpunge), New(MessageExpunge)
+		a.SetUIDSet(NewUIDSet(uid))
+		b.Set(UIDSetParam, UIDValue(uid))
+		if !a.Equal(&b) {
+			t.Errorf("UIDValue(%d) differs from SetUIDSet", uid)
+		}
+	}
+	e := New(MessageExpunge)
+	e.SetString(URI, "imap://h/INBOX")
+	e.Set(UIDSetParam, UIDValue(0)) // not a UID: Validate must still say so
+	if err := e.Validate(); err == nil {
+		t.Error("Validate accepted uidset 0")
+	}
+	u := URL{User: "a@b", Host: "h", Mailbox: "Entwürfe"}
+	if v := URLValue(u); v.Str() != u.String() || !v.checked {
+		t.Errorf("URLValue(%+v) = %#v", u, v)
+	}
+}

@@ -59,8 +59,6 @@ type Dovecot struct {
 	// The server URL of the last host, the uri of every session event.
 	serverURIHost  string
 	serverURIValue event.Value
-	// scratch makes the checked Values of URLs and UID sets (see urlValue).
-	scratch event.Event
 	// counterNames caches the vendor names of logout counters
 	// ("hdr_count" -> "vnd.mailevents.hdrCount"), built once per key
 	// instead of once per logout.

@@ -110,18 +110,10 @@ func (d *Dovecot) sessionOf(rec *parsers.Record) dcSession {
 // urlValue returns the value SetURL gives u. It is made once and copied
 // into each event that names the same URL (a message's uri in the several
 // events of one flag change, a mailbox's uri and mailboxID).
-func (d *Dovecot) urlValue(u event.URL) event.Value {
-	d.scratch.SetURL(event.URI, u)
-	v, _ := d.scratch.Get(event.URI)
-	return v
-}
+func (d *Dovecot) urlValue(u event.URL) event.Value { return event.URLValue(u) }
 
-// uidValue returns the value SetUIDSet gives the set of one UID.
-func (d *Dovecot) uidValue(uid uint32) event.Value {
-	d.scratch.SetUIDSet(event.NewUIDSet(uid))
-	v, _ := d.scratch.Get(event.UIDSetParam)
-	return v
-}
+// uidValue returns the uidset value of one UID.
+func (d *Dovecot) uidValue(uid uint32) event.Value { return event.UIDValue(uid) }
 
 // serverURI returns the uri of a session event (the server's URL), made once
 // per host rather than once per line.
