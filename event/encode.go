@@ -43,6 +43,15 @@ func (v Value) appendJSON(dst []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainByte marks the ASCII bytes a JSON string holds as they are; a table
+// lookup per byte is what keeps the common, unescaped case fast.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString writes s as a JSON string. It copies runs of plain bytes in
 // one append, which matters: this is most of the encoding cost.
 func appendJSONString(dst []byte, s string) []byte {
@@ -50,7 +59,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if plainByte[c] {
 			i++
 			continue
 		}
