@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/mailevents/mailevents/event"
@@ -59,5 +60,30 @@ func BenchmarkComputeID(b *testing.B) {
 	b.SetBytes(int64(len(line)))
 	for b.Loop() {
 		_ = event.ComputeID(line, 0, event.MessageNew)
+	}
+}
+
+// BenchmarkEncodeBaselineJSON encodes the same events with encoding/json
+// (a map, as a generic encoder would see them), the same-run baseline for
+// BenchmarkEncode.
+func BenchmarkEncodeBaselineJSON(b *testing.B) {
+	for _, ty := range []event.Type{event.MessageNew, event.FlagsSet, event.Login} {
+		e := sample(ty)
+		m := map[string]any{"event": string(ty)}
+		for p, v := range e.All() {
+			if v.Kind() == event.KindInt {
+				m[string(p)] = v.Int()
+			} else {
+				m[string(p)] = v.Str()
+			}
+		}
+		b.Run(string(ty), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := json.Marshal(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
