@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
+	"github.com/mailevents/mailevents/parsers/cyrus"
+	"github.com/mailevents/mailevents/parsers/cyrusjson"
 	"github.com/mailevents/mailevents/parsers/dovecot"
 	"github.com/mailevents/mailevents/parsers/dovecotpush"
 	"github.com/mailevents/mailevents/parsers/syslog"
@@ -32,14 +34,19 @@ func defaultGrammars() grammarSet {
 	env := syslog.Parser{} // time.Now and the local zone: a log's own time
 	reg := new(parsers.Registry)
 	// The log grammar first: it reads most lines. dovecot-push reads the
-	// JSON lines of packaging/dovecot/mailevents-push.lua.
-	reg.Register(dovecot.New(env), dovecotpush.New())
+	// JSON lines of packaging/dovecot/mailevents-push.lua. cyrus reads
+	// Cyrus IMAP's syslog lines (tags cyrus/imap, imapd, lmtpd, …).
+	// cyrus-json reads Cyrus's native event notifications: bare JSON (from
+	// source/cyrusnotify) or notifyd's log lines, which cyrus leaves to it.
+	reg.Register(dovecot.New(env), dovecotpush.New(), cyrus.New(env), cyrusjson.New(env))
 	return grammarSet{
 		parsers: reg,
 		newMappers: func(o mapperOptions) *mapping.Registry {
 			m := new(mapping.Registry)
 			m.Register("dovecot", mapping.NewDovecot(mapping.DovecotOptions{ServerHost: o.host, PlainFlagsSet: o.plainFlagsSet}))
 			m.RegisterGrammar("dovecot-push", mapping.NewDovecotPush(mapping.DovecotPushOptions{ServerHost: o.host, PlainFlagsSet: o.plainFlagsSet}))
+			m.Register("cyrus", mapping.NewCyrus(mapping.CyrusOptions{ServerHost: o.host, PlainFlagsSet: o.plainFlagsSet}))
+			m.RegisterGrammar("cyrus-json", mapping.NewCyrusJSON(mapping.CyrusJSONOptions{}))
 			return m
 		},
 	}

@@ -53,13 +53,20 @@ type Options struct {
 	// DelayedDelete sets delete_mode: delayed (Cyrus's default): DELETE
 	// renames the mailbox to DELETED.* instead of removing it.
 	DelayedDelete bool
+	// NotifyListen, when set, replaces the harness's own notify listener:
+	// it is called with a private directory (short enough for a socket
+	// path, traversable by the Cyrus user) and the uid and gid the Cyrus
+	// services run as; it binds a socket there that they can write to and
+	// returns imapd.conf's notifysocket value (a path, or "dlist:" and a
+	// path for the stream form). Server.Notifications is then empty.
+	NotifyListen func(dir string, uid, gid int) (notifysocket string, err error)
 }
 
 // Server is a running private Cyrus.
 type Server struct {
 	IMAPAddr, POP3Addr, LMTPAddr string
 	LogPath                      string // the syslog capture file
-	NotifySocket                 string // notifysocket: the datagram socket the harness reads
+	NotifySocket                 string // notifysocket: the harness's datagram socket, or Options.NotifyListen's
 	IMAPDConf, CyrusConf         string // paths of the generated configuration
 	Version                      string // `cyr_info version`, e.g. "cyrus-imapd 3.6.1-Debian-3.6.1-4+deb12u5"
 	Prefix                       string
@@ -159,6 +166,12 @@ func start(t testing.TB, prefix string, opts Options) (*Server, error) {
 	s.POP3Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
 	s.LMTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2]))
 	s.IMAPDConf, s.CyrusConf = d.Conf, filepath.Join(root, "cyrus.conf")
+	if opts.NotifyListen != nil {
+		// Before imapd.conf is written: it names the caller's socket.
+		if d.NotifySocket, err = opts.NotifyListen(root, uid, gid); err != nil {
+			return nil, fmt.Errorf("NotifyListen: %w", err)
+		}
+	}
 	imapd, err := render(imapdTemplate, d)
 	if err != nil {
 		return nil, err
@@ -181,10 +194,12 @@ func start(t testing.TB, prefix string, opts Options) (*Server, error) {
 	}
 	s.Version = strings.TrimSpace(string(out))
 
-	s.NotifySocket = d.NotifySocket
-	if s.notify, err = listenNotify(d.NotifySocket, uid, gid); err != nil {
-		return nil, err
+	if opts.NotifyListen == nil {
+		if s.notify, err = listenNotify(d.NotifySocket, uid, gid); err != nil {
+			return nil, err
+		}
 	}
+	s.NotifySocket = d.NotifySocket
 	s.LogPath = filepath.Join(root, "syslog.log")
 	if s.syslog, err = startSyslogd(t, root, s.LogPath); err != nil {
 		s.notify.close()
