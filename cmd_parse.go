@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/enrich"
 	"github.com/mailevents/mailevents/pipeline"
 	"github.com/mailevents/mailevents/sinks"
@@ -24,6 +25,7 @@ type parseCmd struct {
 	PlainFlagsSet bool   `name:"plain-flagsset" help:"Emit FlagsSet for \\Seen and \\Deleted too, instead of MessageRead and MessageTrash (RFC 5423 §4.2)."`
 	UIDValidity   bool   `name:"uidvalidity" help:"Ask doveadm for each mailbox's UIDVALIDITY, which Dovecot's logs lack (run on the Dovecot host)."`
 	Doveadm       string `help:"The doveadm command for --uidvalidity, with any leading options." default:"doveadm" placeholder:"CMD"`
+	Dedup         bool   `help:"Drop an event that repeats one another grammar reported for the same action (same session, type, mailbox and uidset, within 2 minutes), e.g. Cyrus's syslog and native notifications read together; --stats counts the drops."`
 }
 
 func (c *parseCmd) Help() string {
@@ -57,6 +59,9 @@ func (c *parseCmd) Run(ctx context.Context, e env) error {
 		Events:  out,
 		Stats:   pipeline.NewStats(),
 		Logger:  e.log,
+	}
+	if c.Dedup {
+		cfg.Dedup = dedup.New(0, 0)
 	}
 	if c.UIDValidity {
 		cfg.Enrichers = append(cfg.Enrichers, &enrich.UIDValidity{Doveadm: strings.Fields(c.Doveadm)})

@@ -128,10 +128,18 @@ func (c *Cyrus) changed(dst []event.Event, rec *parsers.Record) ([]event.Event, 
 	p.uri = event.URLValue(c.boxURL(rec, user, m, internal, uid))
 	p.uidset = event.UIDValue(uid)
 	p.modseq = cyNumber(rec, "modseq")
+	// cyr_expire 3.6 marks an expired message with a touched line setting
+	// EX and writes no expunge line; should one follow anyway, the pair
+	// is one MessageExpire.
+	expiry := cyIsExpiry(rec.Process)
+	expKey := cyPendingKey{host: rec.Host, pid: rec.PID, kind: "expire", box: internal, extra: strconv.FormatUint(uint64(uid), 10)}
 	if rec.Action == cyrus.ActionExpunge {
 		t := event.MessageExpunge
-		if cyIsExpiry(rec.Process) {
+		if expiry {
 			t = event.MessageExpire
+			if c.seenPair(expKey, true) {
+				return dst, nil
+			}
 		}
 		p.size = cyNumber(rec, "size")
 		return append(dst, c.emit(t, rec, &p)), nil
@@ -141,6 +149,9 @@ func (c *Cyrus) changed(dst []event.Event, rec *parsers.Record) ([]event.Event, 
 	before, wasGone := cyFlags(oldText)
 	after, gone := cyFlags(newText)
 	if gone && !wasGone {
+		if expiry && !c.seenPair(expKey, false) {
+			return append(dst, c.emit(event.MessageExpire, rec, &p)), nil
+		}
 		// Marked expunged: the expunge line that follows is the event,
 		// whatever else changed with it (pop3d's DELE sets \Deleted too).
 		return dst, nil

@@ -16,7 +16,6 @@ const (
 	// ("jfv9oadiu8ksmpnvlmgdtnv5"), which is not the IMAP URL RFC 5423
 	// wants there; mailboxID then gets the mailbox's URL.
 	cjMailboxUniqueID event.Param = "vnd.cmu.mailboxID"
-	cjOldUIDSet       event.Param = "vnd.cmu.oldUidset"
 	cjSessionID       event.Param = "vnd.cmu.sessionId"
 	cjVendorPrefix                = "vnd.cmu."
 )
@@ -60,45 +59,36 @@ func (*CyrusJSON) Map(dst []event.Event, rec *parsers.Record) ([]event.Event, er
 			e.Set(event.UIDSetParam, event.UIDValue(u.UID))
 		}
 	}
+	if _, ok := rec.Get("user"); ok {
+		cjOwnerUser(&e)
+	}
 	if err := cjCheck(&e); err != nil {
 		return dst, err
 	}
-	dst = append(dst, e)
-	if rec.Action != cyrusjson.ActionMessageMove {
-		return dst, nil
-	}
-	ex, err := cjMoveExpunge(&e)
-	if err != nil {
-		return dst[:len(dst)-1], err
-	}
-	return append(dst, ex), nil
+	// vnd.cmu.MessageMove is only the append: Cyrus expunges the source
+	// through index_expunge, which sends a MessageExpunge of its own (so
+	// index_copy does since 2.5; seen on a real 3.6.1).
+	return append(dst, e), nil
 }
 
-// cjMoveExpunge builds the MessageExpunge that a MOVE is in the source
-// mailbox: RFC 5423 has no move, and a consumer counting a mailbox's
-// messages must see them leave. The destination's counters (messages,
-// uidnext, modseq) do not describe the source, so they are left out.
-func cjMoveExpunge(app *event.Event) (event.Event, error) {
-	old, _ := app.Get(event.OldMailboxID)
-	uids, _ := app.Get(cjOldUIDSet)
-	if old.Kind() != event.KindString || uids.Kind() != event.KindString {
-		return event.Event{}, parsers.Malformation("move without its source", "oldMailboxID and vnd.cmu.oldUidset are required")
+// cjOwnerUser makes user the owner of the mailbox the event is about, as
+// the syslog mapping does: Cyrus names the session's user, so the admin
+// creating user/alice is "user":"cyrus", while cyr_expire sends "user":"".
+// The session's user, when someone else, becomes admin (RFC 5423 §5).
+// Only for notifications that have a user key, as Cyrus's always do.
+func cjOwnerUser(e *event.Event) {
+	u, err := event.ParseURL(e.GetString(event.URI))
+	if err != nil || u.User == "" || u.Mailbox == "" {
+		return
 	}
-	ex := event.New(event.MessageExpunge)
-	for p, v := range app.All() {
-		switch p {
-		case event.OldMailboxID, event.MailboxID, event.URI, event.UIDSetParam, event.Messages,
-			event.UIDNext, event.Modseq, cjOldUIDSet, cjMailboxUniqueID, event.MessageSize:
-			continue
-		}
-		ex.Set(p, v)
+	cur := e.GetString(event.User)
+	if cur == u.User {
+		return
 	}
-	ex.Set(event.URI, old)
-	ex.Set(event.UIDSetParam, event.String(uids.Str()))
-	if err := cjCheck(&ex); err != nil {
-		return event.Event{}, err
+	if cur != "" && !e.Has(event.Admin) {
+		e.SetString(event.Admin, cur)
 	}
-	return ex, nil
+	e.SetString(event.User, u.User)
 }
 
 // cjCheck validates a mapped event. The grammar checked the JSON types;
@@ -140,7 +130,7 @@ func cjParams(e *event.Event, rec *parsers.Record) error {
 			var flags []string
 			for fl := range strings.FieldsSeq(s) {
 				if !strings.EqualFold(fl, `\Recent`) {
-					flags = append(flags, fl)
+					flags = append(flags, cjSystemFlag(fl))
 				}
 			}
 			e.SetFlags(flags)
@@ -179,6 +169,23 @@ func cjParams(e *event.Event, rec *parsers.Record) error {
 		}
 	}
 	return nil
+}
+
+// cjSystemFlags are RFC 3501's system flags in their usual spelling: Cyrus
+// 3.6 writes an APPEND's "\\flagged" in lower case.
+var cjSystemFlags = [...]string{`\Answered`, `\Flagged`, `\Deleted`, `\Seen`, `\Draft`}
+
+// cjSystemFlag spells a system flag as RFC 3501 does (flags are case
+// insensitive); keywords are left as they are.
+func cjSystemFlag(f string) string {
+	if strings.HasPrefix(f, `\`) {
+		for _, s := range cjSystemFlags {
+			if strings.EqualFold(f, s) {
+				return s
+			}
+		}
+	}
+	return f
 }
 
 // cjSetRaw sets p from a raw JSON value: strings and integers as such (an

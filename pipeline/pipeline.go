@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/event"
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
@@ -38,6 +39,10 @@ type Config struct {
 	// each mapped event, in order, before it is validated.
 	Enrichers []Enricher
 	Stats     *Stats // nil: not counted
+	// Dedup, when set, drops an event that repeats one another grammar
+	// reported for the same action (dedup.Set); each drop is counted in
+	// Stats.Deduplicated. nil: every event is written.
+	Dedup     *dedup.Set
 	BatchSize int
 	Logger    *slog.Logger
 }
@@ -94,6 +99,7 @@ type processor struct {
 	eventSink sinks.Sink
 	rejSink   sinks.Sink
 	enrichers []Enricher
+	dedup     *dedup.Set
 	stats     *Stats
 	log       *slog.Logger
 	batchSize int
@@ -114,6 +120,7 @@ func newProcessor(cfg Config) (*processor, error) {
 		eventSink: cfg.Events,
 		rejSink:   cfg.Rejects,
 		enrichers: cfg.Enrichers,
+		dedup:     cfg.Dedup,
 		stats:     cfg.Stats,
 		log:       cfg.Logger,
 		batchSize: cfg.BatchSize,
@@ -191,6 +198,10 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 	}
 	for i := range p.events {
 		ev := &p.events[i]
+		if p.dedup != nil && p.dedup.Duplicate(ev, name, rec.Time) {
+			p.stats.Deduplicated[ev.Type]++
+			continue
+		}
 		p.stats.Events[ev.Type]++
 		p.out.add(ev, rec.Time)
 	}

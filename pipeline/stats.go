@@ -20,6 +20,8 @@ type Stats struct {
 	Ignored    map[string]int64     // known lines without events, by grammar
 	Events     map[event.Type]int64 // by event type
 	Rejected   map[string]int64     // by "kind: reason"
+	// Deduplicated counts the events Config.Dedup dropped, by type.
+	Deduplicated map[event.Type]int64
 }
 
 // NewStats returns empty statistics.
@@ -29,6 +31,8 @@ func NewStats() *Stats {
 		Ignored:    map[string]int64{},
 		Events:     map[event.Type]int64{},
 		Rejected:   map[string]int64{},
+		// Deduplicated stays empty unless Config.Dedup is set.
+		Deduplicated: map[event.Type]int64{},
 	}
 }
 
@@ -53,6 +57,7 @@ func (s *Stats) WriteText(w io.Writer) error {
 	section(tw, "ignored by grammar (known, no event)", s.Ignored)
 	section(tw, "events by type", s.Events)
 	section(tw, "rejected by reason", s.Rejected)
+	section(tw, "deduplicated (dropped as repeats) by type", s.Deduplicated)
 	return tw.Flush()
 }
 

@@ -127,3 +127,45 @@ func shortDir() (string, error) {
 	}
 	return filepath.Clean(dir), nil
 }
+
+// confKey returns the option a line of imapd.conf sets, or "" for a
+// comment or blank line.
+func confKey(line string) string {
+	line = strings.TrimSpace(line)
+	if line == "" || strings.HasPrefix(line, "#") {
+		return ""
+	}
+	key, _, ok := strings.Cut(line, ":")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(key)
+}
+
+// mergeConf returns base with extra merged in (Options.ExtraConf): base's
+// lines for the options extra sets are dropped, then extra is appended.
+func mergeConf(base, extra string) string {
+	if strings.TrimSpace(extra) == "" {
+		return base
+	}
+	set := map[string]bool{}
+	for line := range strings.Lines(extra) {
+		if k := confKey(line); k != "" {
+			set[k] = true
+		}
+	}
+	var b strings.Builder
+	for line := range strings.Lines(base) {
+		if k := confKey(line); k != "" && set[k] {
+			b.WriteString("# replaced by Options.ExtraConf: " + line)
+			continue
+		}
+		b.WriteString(line)
+	}
+	b.WriteString("\n# Options.ExtraConf:\n")
+	b.WriteString(extra)
+	if !strings.HasSuffix(extra, "\n") {
+		b.WriteString("\n")
+	}
+	return b.String()
+}

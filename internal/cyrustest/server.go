@@ -60,6 +60,12 @@ type Options struct {
 	// returns imapd.conf's notifysocket value (a path, or "dlist:" and a
 	// path for the stream form). Server.Notifications is then empty.
 	NotifyListen func(dir string, uid, gid int) (notifysocket string, err error)
+	// ExtraConf is imapd.conf text merged into the generated one (e.g. a
+	// packaged fragment): an option it sets replaces the harness's line
+	// for that option (Cyrus refuses an option given twice), the others are
+	// appended. Paths the harness owns (configdirectory, notifysocket, …)
+	// should be left out of it.
+	ExtraConf string
 }
 
 // Server is a running private Cyrus.
@@ -176,6 +182,7 @@ func start(t testing.TB, prefix string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	imapd = mergeConf(imapd, opts.ExtraConf)
 	cyrus, err := render(cyrusTemplate, d)
 	if err != nil {
 		return nil, err
@@ -356,4 +363,13 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// Expire runs cyr_expire with this server's configuration and args (e.g.
+// "-E", "1", "-X", "0"); it starts as root and switches to the Cyrus user
+// itself, like the other tools. It returns the combined output.
+func (s *Server) Expire(args ...string) (string, error) {
+	cmd := s.command("usr/lib/cyrus/bin/cyr_expire", append([]string{"-C", s.IMAPDConf}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }

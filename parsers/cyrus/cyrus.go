@@ -224,4 +224,6 @@ var chatterPrefixes = [...]string{
 	"ctl_cyrusdb", "checkpointing", "done checkpointing", "recovering", "done recovering",
 	"archiving", "expunging", "Expunged message", "cyr_expire:", "pop3d: ", "imapd: ",
 	"client id", "ID: ", "IMAP4rev1", "user ", "Autocreate", "autocreate",
+	// cyr_expire's bookkeeping (real 3.6.1); its auditlog lines are events.
+	"Repacking mailbox ", "Removed unused cache file ", "Expired ", "duplicate_prune:",
 }

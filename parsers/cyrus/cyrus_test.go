@@ -134,6 +134,13 @@ var lineCases = []lineCase{
 	{name: "notifyd chatter", line: real("cyrus/notifyd[40]: accepted connection"), want: ignored},
 	// The log method's quoted JSON is a native notification: cyrus-json's.
 	{name: "notifyd event", line: real(`cyrus/notifyd[40]: EVENT, NOTICE, alice, INBOX, "{""event"":""MessageNew""}"`), want: unknown},
+	// cyr_expire (real 3.6.1).
+	{name: "cyr_expire repack", line: real("cyrus/cyr_expire[13127]: Repacking mailbox user.alice version 17"), want: ignored},
+	{name: "cyr_expire cache", line: real("cyrus/cyr_expire[13127]: Removed unused cache file /tmp/c/spool/uuid/h/9/h9lv/cyrus.cache"), want: ignored},
+	{name: "cyr_expire summary", line: real("cyrus/cyr_expire[13127]: Expired 1 and expunged 4 out of 5 messages from 4 mailboxes"), want: ignored},
+	{name: "cyr_expire duplicates", line: real("cyrus/cyr_expire[13127]: duplicate_prune: purged 0 out of 3 entries"), want: ignored},
+	{name: "cyr_expire touched", line: real("cyrus/cyr_expire[13127]: auditlog: touched sessionid=<s> mailbox=<user.alice.Old> uniqueid=<u> uid=<1> guid=<9d> cid=<NIL> modseq=<4> oldflags=<> sysflags=<EX>"),
+		want: cyrus.ActionTouched, proc: "cyr_expire", fields: map[string]string{"sysflags": "EX"}},
 	{name: "ctl_cyrusdb", line: real("cyrus/ctl_cyrusdb[28989]: recovering cyrus databases"), want: ignored},
 	{name: "unknown imap line", line: real("cyrus/imap[1]: something new"), want: unknown},
 	// Foreign lines.

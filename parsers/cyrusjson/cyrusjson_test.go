@@ -135,11 +135,19 @@ func TestMapping(t *testing.T) {
 		{"virtual domain",
 			`{"event":"MailboxDelete","uri":"imap://h/user/alice/Work@example.org;UIDVALIDITY=9","mailboxID":"imap://h/user/alice/Work@example.org;UIDVALIDITY=9"}`,
 			[]string{`{"event":"MailboxDelete","mailboxID":"imap://alice%40example.org@h/Work;UIDVALIDITY=9","uri":"imap://alice%40example.org@h/Work;UIDVALIDITY=9"}`}},
-		{"move: append and expunge in the source",
+		{"move: the append only, Cyrus sends the source's MessageExpunge itself",
 			`{"event":"vnd.cmu.MessageMove","timestamp":"2015-02-23T14:52:41.676+01:00","oldMailboxID":"imap://j@h/INBOX;UIDVALIDITY=1","uri":"imap://j@h/Archive;UIDVALIDITY=2","messages":2,"uidnext":4,"uidset":"3","pid":7,"user":"j","vnd.cmu.oldUidset":"3"}`,
 			[]string{
-				`{"event":"MessageAppend","timestamp":"2015-02-23T14:52:41.676+01:00","oldMailboxID":"imap://j@h/INBOX;UIDVALIDITY=1","uri":"imap://j@h/Archive;UIDVALIDITY=2","messages":2,"uidnext":4,"uidset":"3","pid":7,"user":"j","vnd.cmu.oldUidset":"3"}`,
-				`{"event":"MessageExpunge","timestamp":"2015-02-23T14:52:41.676+01:00","uri":"imap://j@h/INBOX;UIDVALIDITY=1","uidset":"3","pid":7,"user":"j"}`}},
+				`{"event":"MessageAppend","timestamp":"2015-02-23T14:52:41.676+01:00","oldMailboxID":"imap://j@h/INBOX;UIDVALIDITY=1","uri":"imap://j@h/Archive;UIDVALIDITY=2","messages":2,"uidnext":4,"uidset":"3","pid":7,"user":"j","vnd.cmu.oldUidset":"3"}`}},
+		{"3.6 APPEND: system flag in lower case",
+			`{"event":"MessageAppend","uri":"imap://h/user/alice;UIDVALIDITY=1/;UID=1","flagNames":"\\flagged $Important","user":"alice"}`,
+			[]string{`{"event":"MessageAppend","uri":"imap://alice@h/INBOX;UIDVALIDITY=1/;UID=1","uidset":"1","flagNames":"\\Flagged $Important","user":"alice"}`}},
+		{"3.6 admin creating a user's INBOX: user is the owner, admin the session's",
+			`{"event":"MailboxCreate","uri":"imap://h/user/alice;UIDVALIDITY=1","mailboxID":"u1","user":"cyrus"}`,
+			[]string{`{"event":"MailboxCreate","mailboxID":"imap://alice@h/INBOX;UIDVALIDITY=1","uri":"imap://alice@h/INBOX;UIDVALIDITY=1","user":"alice","admin":"cyrus","vnd.cmu.mailboxID":"u1"}`}},
+		{"3.6 cyr_expire: empty user is the owner",
+			`{"event":"MessageExpire","service":"cyr_expire","uri":"imap://h/user/alice/Old;UIDVALIDITY=1","uidset":"1","user":""}`,
+			[]string{`{"event":"MessageExpire","service":"cyr_expire","uri":"imap://alice@h/Old;UIDVALIDITY=1","uidset":"1","user":"alice"}`}},
 		{"copy",
 			`{"event":"vnd.cmu.MessageCopy","oldMailboxID":"imap://j@h/Sent;UIDVALIDITY=1","uri":"imap://j@h/Archive;UIDVALIDITY=2","uidset":"4","vnd.cmu.oldUidset":"2"}`,
 			[]string{`{"event":"MessageAppend","oldMailboxID":"imap://j@h/Sent;UIDVALIDITY=1","uri":"imap://j@h/Archive;UIDVALIDITY=2","uidset":"4","vnd.cmu.oldUidset":"2"}`}},
@@ -171,7 +179,6 @@ func TestMappingRejects(t *testing.T) {
 	for _, line := range []string{
 		`{"event":"MessageExpunge","uri":"imap://h/INBOX","uidset":"0"}`,
 		`{"event":"Login","uri":"not a url","pid":1}`,
-		`{"event":"vnd.cmu.MessageMove","uri":"imap://h/B","uidset":"1","pid":1}`,
 	} {
 		rec, err := grammar().Parse(source.Line{Text: []byte(line)})
 		if err != nil {

@@ -66,16 +66,14 @@ func (l *Listener) serveConn(ctx context.Context, h Handler, c *net.UnixConn) {
 	r := bufio.NewReader(io.LimitReader(c, MaxStreamMessage))
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(requestTimeout))
-		var rec recorder
-		rec.r = r
-		nt, err := readRequest(&rec)
-		if errors.Is(err, io.EOF) && len(bytes.TrimSpace(rec.buf.Bytes())) == 0 {
+		nt, ok := nextRequest(r)
+		if !ok {
 			return // the peer closed between requests
 		}
-		if err != nil {
-			// Never silently: the bytes go to the dead letters.
-			bad := Notification{Line: source.Line{Text: rec.buf.Bytes()}, Malformed: true}
-			_ = l.hand(ctx, h, bad)
+		if nt.Malformed {
+			// Never silently: the bytes go to the dead letters, and
+			// the request gets no answer.
+			_ = l.hand(ctx, h, nt)
 			return
 		}
 		if err := l.hand(ctx, h, nt); err != nil {
@@ -85,6 +83,36 @@ func (l *Listener) serveConn(ctx context.Context, h Handler, c *net.UnixConn) {
 			return
 		}
 	}
+}
+
+// nextRequest decodes the next request of a stream connection. ok is false
+// only when the stream ended cleanly between requests (nothing but ASCII
+// whitespace was read). A request that does not decode comes back Malformed
+// with the bytes read up to the error; the rest of the connection is not
+// read (it is closed unanswered, so Cyrus logs the failure).
+func nextRequest(r *bufio.Reader) (nt Notification, ok bool) {
+	rec := recorder{r: r}
+	nt, err := readRequest(&rec)
+	if errors.Is(err, io.EOF) && isBlank(rec.buf.Bytes()) {
+		return Notification{}, false
+	}
+	if err != nil {
+		return Notification{Line: source.Line{Text: rec.buf.Bytes()}, Malformed: true}, true
+	}
+	return nt, true
+}
+
+// isBlank reports whether b holds only the ASCII whitespace that may
+// separate requests. Only ASCII: bytes.TrimSpace would also take a Unicode
+// space (U+2001, NBSP, …) for a separator and drop it silently (found by
+// FuzzDlist).
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
 }
 
 // recorder keeps what was read, for a malformed request's dead letter.
