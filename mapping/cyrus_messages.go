@@ -198,7 +198,7 @@ var cyFlagLetters = map[string]string{
 // EX (expunged) and Cyrus's other internal marks are not IMAP flags; gone
 // reports EX. The flags come sorted.
 func cyFlags(s string) (flags []string, gone bool) {
-	if isAllDigits(s) {
+	if parsers.IsDigits(s) {
 		n, _ := strconv.ParseUint(s, 10, 64)
 		for bit, f := range [...]string{`\Answered`, `\Flagged`, `\Deleted`, `\Draft`, `\Seen`} {
 			if n&(1<<bit) != 0 {
@@ -216,16 +216,4 @@ func cyFlags(s string) (flags []string, gone bool) {
 	}
 	slices.Sort(flags)
 	return flags, gone
-}
-
-func isAllDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

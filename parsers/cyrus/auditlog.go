@@ -56,7 +56,7 @@ func parseAuditlog(rec *parsers.Record, s string) error {
 // finishAudit checks the numbers and lifts the session id out of the fields.
 func finishAudit(rec *parsers.Record) error {
 	for _, f := range rec.Fields {
-		if numericField(f.Key) && !isDigits(f.Value) {
+		if numericField(f.Key) && !parsers.IsDigits(f.Value) {
 			return parsers.Malformation(reasonBadNumber, f.Key+"="+f.Value)
 		}
 		if f.Key == "sessionid" && rec.Session == "" {
@@ -286,16 +286,4 @@ func quotedEnd(s string) int {
 		}
 	}
 	return -1
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

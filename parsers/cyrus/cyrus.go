@@ -172,7 +172,7 @@ func parseMessage(rec *parsers.Record, msg string) error {
 func parseExpunged(rec *parsers.Record, msg string) error {
 	n, rest, ok := strings.Cut(msg[len("Expunged "):], " ")
 	box, found := strings.CutPrefix(rest, "messages from ")
-	if !ok || !found || !isDigits(n) || box == "" {
+	if !ok || !found || !parsers.IsDigits(n) || box == "" {
 		if !ok || !found {
 			// "Expunged message …" and other wordings: no count to read.
 			return parsers.ErrIgnored

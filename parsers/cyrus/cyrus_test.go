@@ -1,7 +1,6 @@
 package cyrus_test
 
 import (
-	"errors"
 	"flag"
 	"testing"
 	"time"
@@ -23,28 +22,14 @@ func newTestGrammar() *cyrus.Grammar {
 	return cyrus.New(syslog.Parser{Now: func() time.Time { return testNow }, Location: time.UTC})
 }
 
+// Outcome names, short for the tables.
 const (
-	ignored   = "ignored"
-	unknown   = "unknown"
-	malformed = "malformed"
+	ignored   = parsertest.Ignored
+	unknown   = parsertest.Unknown
+	malformed = parsertest.Malformed
 )
 
-func outcome(t testing.TB, err error) string {
-	t.Helper()
-	var se *parsers.SyntaxError
-	switch {
-	case err == nil:
-		return "record"
-	case errors.Is(err, parsers.ErrIgnored):
-		return ignored
-	case errors.As(err, &se) && se.Kind == parsers.Unknown:
-		return unknown
-	case errors.As(err, &se) && se.Kind == parsers.Malformed:
-		return malformed
-	}
-	t.Fatalf("Parse returned an error outside the contract: %#v", err)
-	return ""
-}
+func outcome(t testing.TB, err error) string { return parsertest.Outcome(t, err) }
 
 // real is a line of the real Cyrus 3.6.1 capture (internal/cyrustest).
 func real(msg string) string { return "2026-11-28T09:30:46.644222+00:00 vm " + msg }

@@ -202,7 +202,7 @@ func parsePrefix(msg string) (prefix, bool) {
 		}
 		p.user, p.hasUser = msg[i+1:j], true
 		i = j + 1
-		if isDigits(p.user) {
+		if parsers.IsDigits(p.user) {
 			// "lmtp(1440447):" names the process, not a user.
 			p.pid, p.user = p.user, ""
 		}
@@ -221,7 +221,7 @@ func parsePrefix(msg string) (prefix, bool) {
 		i += k + 1
 	}
 	switch {
-	case n == 1 && isDigits(groups[0]):
+	case n == 1 && parsers.IsDigits(groups[0]):
 		p.pid = groups[0]
 	case n == 1:
 		p.session = groups[0]
@@ -277,21 +277,9 @@ func isNameByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // atoi parses a non-negative decimal that fits in 31 bits.
 func atoi(s string) (int, bool) {
-	if !isDigits(s) || len(s) > 9 {
+	if !parsers.IsDigits(s) || len(s) > 9 {
 		return 0, false
 	}
 	n := 0

@@ -1,7 +1,6 @@
 package dovecot_test
 
 import (
-	"errors"
 	"flag"
 	"testing"
 	"time"
@@ -23,31 +22,14 @@ func newTestGrammar() *dovecot.Grammar {
 	return dovecot.New(syslog.Parser{Now: func() time.Time { return testNow }, Location: time.UTC})
 }
 
-// Outcomes other than a Record.
+// Outcome names, short for the tables.
 const (
-	ignored   = "ignored"
-	unknown   = "unknown"
-	malformed = "malformed"
+	ignored   = parsertest.Ignored
+	unknown   = parsertest.Unknown
+	malformed = parsertest.Malformed
 )
 
-// outcome names what Parse returned, failing on anything outside the three
-// allowed outcomes.
-func outcome(t testing.TB, err error) string {
-	t.Helper()
-	var se *parsers.SyntaxError
-	switch {
-	case err == nil:
-		return "record"
-	case errors.Is(err, parsers.ErrIgnored):
-		return ignored
-	case errors.As(err, &se) && se.Kind == parsers.Unknown:
-		return unknown
-	case errors.As(err, &se) && se.Kind == parsers.Malformed:
-		return malformed
-	}
-	t.Fatalf("Parse returned an error outside the contract: %#v", err)
-	return ""
-}
+func outcome(t testing.TB, err error) string { return parsertest.Outcome(t, err) }
 
 // A bare message (as the grok test suites store them) wrapped in a syslog
 // envelope.

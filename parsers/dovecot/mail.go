@@ -168,7 +168,7 @@ func parseMailLogFields(rec *parsers.Record, s, vname string, hasVname bool) err
 		}
 		switch key {
 		case "uid", "size", "vsize":
-			if v != "error" && !isDigits(v) {
+			if v != "error" && !parsers.IsDigits(v) {
 				return parsers.Malformation("bad "+key, v)
 			}
 		case "box":
