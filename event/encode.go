@@ -14,9 +14,13 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"event":`...)
 	dst = appendJSONString(dst, string(e.Type))
 	for _, f := range e.params {
-		dst = append(dst, ',')
-		dst = appendJSONString(dst, string(f.name))
-		dst = append(dst, ':')
+		if f.rank < len(quotedKeys) {
+			dst = append(dst, quotedKeys[f.rank]...)
+		} else {
+			dst = append(dst, ',')
+			dst = appendJSONString(dst, string(f.name))
+			dst = append(dst, ':')
+		}
 		dst = f.value.appendJSON(dst)
 	}
 	return append(dst, '}')
@@ -42,6 +46,16 @@ func (v Value) appendJSON(dst []byte) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// quotedKeys holds `,"name":` for each RFC parameter by rank, so that the
+// keys every event repeats are copied rather than escaped each time.
+var quotedKeys = func() []string {
+	keys := make([]string, len(encodingOrder))
+	for i, p := range encodingOrder {
+		keys[i] = "," + string(appendJSONString(nil, string(p))) + ":"
+	}
+	return keys
+}()
 
 // plainByte marks the ASCII bytes a JSON string holds as they are; a table
 // lookup per byte is what keeps the common, unescaped case fast.
