@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailevents/mailevents/internal/cyrustest"
+	"github.com/mailevents/mailevents/internal/mailtest"
 	"github.com/mailevents/mailevents/source/cyrusnotify"
 )
 
@@ -128,13 +129,13 @@ func runCyrusScenario(t *testing.T, s *cyrustest.Server, notes *cyNotes) cyFacts
 	cyWaitCount(t, s, "auditlog: traffic", 1)
 	notes.wait(t, `"Logout"`, 1)
 
-	bad := cyrustest.ConnectIMAP(t, s.IMAPAddr)
+	bad := mailtest.ConnectIMAP(t, s.IMAPAddr)
 	if err := bad.Login("alice", "wrong").Wait(); err == nil {
 		t.Fatal("LOGIN with a wrong password succeeded")
 	}
 	s.WaitForLog(t, "badlogin: ", cyWait)
 
-	c := cyrustest.DialIMAP(t, s.IMAPAddr, "alice", cyrustest.Password)
+	c := mailtest.DialIMAP(t, s.IMAPAddr, "alice", cyrustest.Password)
 	// CREATE with a parent that does not exist yet.
 	cyDo(t, "CREATE Work/2024", c.Create("Work/2024", nil).Wait())
 	cyDo(t, "SUBSCRIBE", c.Subscribe("Work/2024").Wait())
@@ -173,7 +174,7 @@ func runCyrusScenario(t *testing.T, s *cyrustest.Server, notes *cyNotes) cyFacts
 	}
 
 	// LMTP to several recipients: one transaction, three mailboxes.
-	for i, err := range cyrustest.DeliverLMTP(t, s.LMTPAddr, "sender@example.net",
+	for i, err := range mailtest.DeliverLMTP(t, s.LMTPAddr, "sender@example.net",
 		[]string{"alice@example.org", "bob@example.org", "carol@example.org"}, cyMessage(2)) {
 		cyDo(t, "LMTP recipient "+strconv.Itoa(i), err)
 	}
@@ -217,13 +218,13 @@ func runCyrusScenario(t *testing.T, s *cyrustest.Server, notes *cyNotes) cyFacts
 	notes.wait(t, `"Logout"`, 2)
 
 	// SETQUOTA as the admin.
-	adm := cyrustest.DialIMAP(t, s.IMAPAddr, cyrustest.Admin, cyrustest.Password)
+	adm := mailtest.DialIMAP(t, s.IMAPAddr, cyrustest.Admin, cyrustest.Password)
 	cyDo(t, "SETQUOTA", adm.SetQuota("user/alice", map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 100000}).Wait())
 	cyDo(t, "LOGOUT admin", adm.Logout().Wait())
 	cyWaitCount(t, s, "auditlog: traffic", 3)
 	notes.wait(t, `"Logout"`, 3)
 
-	p := cyrustest.DialPOP3(t, s.POP3Addr, "carol", cyrustest.Password)
+	p := mailtest.DialPOP3(t, s.POP3Addr, "carol", cyrustest.Password)
 	_, size, err := p.Stat()
 	cyDo(t, "STAT", err)
 	f.carolSize = int64(size)

@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailevents/mailevents/internal/dovecottest"
+	"github.com/mailevents/mailevents/internal/mailtest"
 )
 
 // e2eWait is how long the scenario waits for Dovecot to log a line.
@@ -157,7 +158,7 @@ func (sc *scenario) lmtp() {
 	t := sc.t
 	m := newMsg(10, "Delivered by LMTP")
 	to := []string{"alice@example.org", "bob@example.org", "nobody@example.org", "carol@example.org"}
-	res := dovecottest.DeliverLMTP(t, sc.srv.LMTPAddr, "sender@example.net", to, m.body)
+	res := mailtest.DeliverLMTP(t, sc.srv.LMTPAddr, "sender@example.net", to, m.body)
 	for i, code := range []int{0, 552, 550, 0} {
 		var se *smtp.SMTPError
 		if got := errors.As(res[i], &se); (code == 0) != (res[i] == nil) || got && se.Code != code {
@@ -204,7 +205,7 @@ func (sc *scenario) fillSize(typ, user string, size int64) {
 // pop3 reads and deletes carol's delivered message.
 func (sc *scenario) pop3() {
 	t := sc.t
-	c := dovecottest.DialPOP3(t, sc.srv.POP3Addr, "carol", dovecottest.Password)
+	c := mailtest.DialPOP3(t, sc.srv.POP3Addr, "carol", dovecottest.Password)
 	_, sp, _ := net.SplitHostPort(sc.srv.POP3Addr)
 	spn, _ := strconv.ParseInt(sp, 10, 64)
 	s := session{label: "pop3", service: "pop3", user: "carol", clientPort: port(c.LocalAddr()), serverPort: spn}

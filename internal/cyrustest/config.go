@@ -2,8 +2,6 @@ package cyrustest
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/template"
 )
@@ -112,21 +110,6 @@ func render(tmpl *template.Template, d confData) (string, error) {
 
 // configSubdirs are the directories mkimap creates under configdirectory.
 var configSubdirs = []string{"db", "socket", "proc", "log", "msg", "ptclient", "quota", "user", "sync", "lock"}
-
-// shortDir creates a directory under /tmp whose path is short enough for the
-// unix sockets Cyrus creates under configdirectory (sun_path holds ~108
-// bytes, and t.TempDir() paths carry the test name), and that the Cyrus user
-// can traverse.
-func shortDir() (string, error) {
-	dir, err := os.MkdirTemp("/tmp", "cyt")
-	if err != nil {
-		return "", fmt.Errorf("create temp dir: %w", err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return "", fmt.Errorf("chmod temp dir: %w", err)
-	}
-	return filepath.Clean(dir), nil
-}
 
 // confKey returns the option a line of imapd.conf sets, or "" for a
 // comment or blank line.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailevents/mailevents/internal/mailtest"
 )
 
 var update = flag.Bool("update", false,
@@ -75,13 +77,13 @@ func TestHarness(t *testing.T) {
 	t.Logf("%s from %s; IMAP %s, POP3 %s, LMTP %s", s.Version, s.Prefix, s.IMAPAddr, s.POP3Addr, s.LMTPAddr)
 
 	// A failed login first: Cyrus logs badlogin: once the SASL check fails.
-	bad := ConnectIMAP(t, s.IMAPAddr)
+	bad := mailtest.ConnectIMAP(t, s.IMAPAddr)
 	if err := bad.Login("alice", "wrong").Wait(); err == nil {
 		t.Fatal("LOGIN alice with a wrong password succeeded")
 	}
 	s.WaitForLog(t, "badlogin: ", waitLog)
 
-	c := DialIMAP(t, s.IMAPAddr, "alice", Password)
+	c := mailtest.DialIMAP(t, s.IMAPAddr, "alice", Password)
 	msg := testMessage(1, "Appended")
 	app := c.Append("INBOX", int64(len(msg)), nil)
 	_, err := app.Write(msg)
@@ -100,7 +102,7 @@ func TestHarness(t *testing.T) {
 	ok(t, "DELETE Archive", c.Delete("Archive").Wait())
 	ok(t, "LOGOUT", c.Logout().Wait())
 
-	res := DeliverLMTP(t, s.LMTPAddr, "sender@example.net",
+	res := mailtest.DeliverLMTP(t, s.LMTPAddr, "sender@example.net",
 		[]string{"alice@example.org", "nobody@example.org"}, testMessage(2, "Delivered"))
 	if res[0] != nil {
 		t.Errorf("LMTP to alice: %v", res[0])
@@ -112,10 +114,10 @@ func TestHarness(t *testing.T) {
 	s.WaitForLog(t, "Delivered: <m2@example.net>", waitLog)
 
 	// POP3: carol fetches and deletes a delivered message.
-	if res := DeliverLMTP(t, s.LMTPAddr, "sender@example.net", []string{"carol@example.org"}, testMessage(3, "For POP3")); res[0] != nil {
+	if res := mailtest.DeliverLMTP(t, s.LMTPAddr, "sender@example.net", []string{"carol@example.org"}, testMessage(3, "For POP3")); res[0] != nil {
 		t.Fatalf("LMTP to carol: %v", res[0])
 	}
-	p := DialPOP3(t, s.POP3Addr, "carol", Password)
+	p := mailtest.DialPOP3(t, s.POP3Addr, "carol", Password)
 	_, err = p.Retr(1)
 	ok(t, "POP3 RETR", err)
 	ok(t, "POP3 DELE", p.Dele(1))

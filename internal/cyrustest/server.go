@@ -5,8 +5,8 @@
 // Cyrus actually writes.
 //
 // Cyrus logs only through syslog, so every server comes with a private
-// rsyslogd that owns /dev/log while it runs (see syslog.go); the lock that
-// serializes that is shared with internal/dovecottest.
+// rsyslogd that owns /dev/log while it runs (mailtest.StartSyslogd); the
+// lock that serializes that is shared with internal/dovecottest.
 //
 // The tests must run as root: master binds as root and then switches to the
 // cyrus_user (the system user "mail"; Debian's "cyrus" user exists only when
@@ -26,9 +26,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailevents/mailevents/internal/mailtest"
 )
 
 // DefaultPrefix is where scripts/install-cyrus unpacks Cyrus;
@@ -71,18 +72,16 @@ type Options struct {
 // Server is a running private Cyrus.
 type Server struct {
 	IMAPAddr, POP3Addr, LMTPAddr string
-	LogPath                      string // the syslog capture file
 	NotifySocket                 string // notifysocket: the harness's datagram socket, or Options.NotifyListen's
 	IMAPDConf, CyrusConf         string // paths of the generated configuration
 	Version                      string // `cyr_info version`, e.g. "cyrus-imapd 3.6.1-Debian-3.6.1-4+deb12u5"
 	Prefix                       string
+	mailtest.LogFile             // LogPath: the syslog capture file
 
 	root     string
 	env      []string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	stderr   bytes.Buffer // guarded by exited: read only after it is closed
-	syslog   *syslogd
+	master   *mailtest.Process
+	syslog   *mailtest.Syslogd
 	notify   *notifyListener
 	stopOnce sync.Once
 }
@@ -97,11 +96,8 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	master := filepath.Join(prefix, "usr/sbin/cyrmaster")
 	if _, err := os.Stat(master); err != nil {
-		if os.Getenv("MAILEVENTS_SKIP_CYRUS") == "1" {
-			t.Skipf("Cyrus not unpacked (MAILEVENTS_SKIP_CYRUS=1): %v", err)
-		}
-		t.Fatalf("Cyrus not unpacked: run scripts/install-cyrus (or scripts/install-test-deps) as root, "+
-			"or set MAILEVENTS_SKIP_CYRUS=1 to skip these tests: %v", err)
+		mailtest.Missing(t, err, "Cyrus not unpacked", "MAILEVENTS_SKIP_CYRUS",
+			"scripts/install-cyrus (or scripts/install-test-deps)")
 	}
 	if os.Geteuid() != 0 {
 		t.Fatalf("cyrustest: Cyrus's master must start as root (euid %d)", os.Geteuid())
@@ -114,11 +110,13 @@ func Start(t testing.TB, opts Options) *Server {
 }
 
 func start(t testing.TB, prefix string, opts Options) (*Server, error) {
-	s := &Server{Prefix: prefix, exited: make(chan struct{})}
+	s := &Server{Prefix: prefix}
 	s.env = append(os.Environ(), "LD_LIBRARY_PATH="+
 		filepath.Join(prefix, "usr/lib/x86_64-linux-gnu")+":"+filepath.Join(prefix, "lib/x86_64-linux-gnu"))
 
-	root, err := shortDir()
+	// Short enough for the unix sockets Cyrus creates under
+	// configdirectory, and traversable by the Cyrus user.
+	root, err := mailtest.ShortDir("cyt")
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +161,7 @@ func start(t testing.TB, prefix string, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	ports, err := freePorts(3)
+	ports, err := mailtest.FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +206,12 @@ func start(t testing.TB, prefix string, opts Options) (*Server, error) {
 	}
 	s.NotifySocket = d.NotifySocket
 	s.LogPath = filepath.Join(root, "syslog.log")
-	if s.syslog, err = startSyslogd(t, root, s.LogPath); err != nil {
+	// Every line but rsyslogd's own: Cyrus's are facility local6, set by
+	// imapd.conf's syslog_facility, but master logs its configuration
+	// errors before it has read that; no other program logs while the lock
+	// is held, except what a machine's cron or the like may send.
+	syslogOpts := mailtest.SyslogOptions{Selector: "*.*;syslog.none", SkipEnv: "MAILEVENTS_SKIP_CYRUS"}
+	if s.syslog, err = mailtest.StartSyslogd(t, root, s.LogPath, syslogOpts); err != nil {
 		s.notify.close()
 		return nil, err
 	}
@@ -216,32 +219,22 @@ func start(t testing.TB, prefix string, opts Options) (*Server, error) {
 	// master stays in the foreground (no -d) as our child; it binds the
 	// listeners as root, then runs as cyrus_user. -p keeps its pid file
 	// out of /run.
-	s.cmd = s.command("usr/sbin/cyrmaster", "-C", s.IMAPDConf, "-M", s.CyrusConf,
-		"-p", filepath.Join(d.ConfigDir, "master.pid"))
-	s.cmd.Stdout = &s.stderr
-	s.cmd.Stderr = &s.stderr
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Its own process group, so Stop can kill stragglers as a group.
-		Setpgid: true,
-		// Cleared by the kernel when master switches to cyrus_user, so
-		// it only covers the start-up; Stop is what ends master.
-		Pdeathsig: syscall.SIGTERM,
-	}
-	if err := s.cmd.Start(); err != nil {
-		s.syslog.stop()
+	// The process group's SIGTERM on the test binary's death is cleared
+	// by the kernel when master switches to cyrus_user, so it only covers
+	// the start-up; Stop is what ends master.
+	s.master, err = mailtest.StartProcess(s.command("usr/sbin/cyrmaster", "-C", s.IMAPDConf, "-M", s.CyrusConf,
+		"-p", filepath.Join(d.ConfigDir, "master.pid")))
+	if err != nil {
+		s.syslog.Stop()
 		s.notify.close()
 		return nil, fmt.Errorf("start cyrmaster: %w", err)
 	}
-	go func() {
-		_ = s.cmd.Wait() // the exit status is reported through syslog
-		close(s.exited)
-	}()
 	t.Cleanup(s.Stop)
 
 	fail := func(err error) (*Server, error) {
 		s.Stop()
 		return nil, fmt.Errorf("%w\nimapd.conf:\n%s\ncyrus.conf:\n%s\nstderr:\n%s\nlog:\n%s",
-			err, imapd, cyrus, s.stderr.String(), s.Log())
+			err, imapd, cyrus, s.master.Output(), s.Log())
 	}
 	if err := s.waitReady(20 * time.Second); err != nil {
 		return fail(err)
@@ -290,7 +283,7 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		select {
-		case <-s.exited:
+		case <-s.master.Exited():
 			return errors.New("cyrmaster exited during startup")
 		default:
 		}
@@ -310,59 +303,12 @@ func (s *Server) waitReady(timeout time.Duration) error {
 // idempotent.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(15 * time.Second):
-			// Kill the whole group: master's services share it.
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.exited
-		}
-		s.syslog.stop()
+		// A kill after the grace period kills the whole group: master's
+		// services share it.
+		s.master.Stop(15 * time.Second)
+		s.syslog.Stop()
 		s.notify.close()
 	})
-}
-
-// Log returns what has been logged so far (nil if nothing yet).
-func (s *Server) Log() []byte {
-	b, _ := os.ReadFile(s.LogPath)
-	return b
-}
-
-// WaitForLog polls the log until it contains substr and fails t after
-// timeout. Lines go through syslog and rsyslogd, so a test must wait for a
-// line rather than expect it the moment a command returns.
-func (s *Server) WaitForLog(t testing.TB, substr string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !bytes.Contains(s.Log(), []byte(substr)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log has no %q after %v; log:\n%s", substr, timeout, s.Log())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// freePorts asks the kernel for n free loopback ports. They are released
-// before master binds them, a small window in which another process could
-// take one; master then logs the bind error and the IMAP probe times out.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // Expire runs cyr_expire with this server's configuration and args (e.g.

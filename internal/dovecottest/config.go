@@ -3,7 +3,6 @@ package dovecottest
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/template"
@@ -185,19 +184,4 @@ func durationSetting(d time.Duration) string {
 	}
 	secs := int64((d + time.Second - 1) / time.Second)
 	return fmt.Sprintf("%d secs", secs)
-}
-
-// shortDir creates a directory under /tmp whose path is short enough for the
-// unix sockets Dovecot creates in base_dir (sun_path holds ~108 bytes, and
-// t.TempDir() paths carry the test name), and that Dovecot's unprivileged
-// users (dovecot, dovenull, the mail user) can traverse.
-func shortDir() (string, error) {
-	dir, err := os.MkdirTemp("/tmp", "dvt")
-	if err != nil {
-		return "", fmt.Errorf("create temp dir: %w", err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return "", fmt.Errorf("chmod temp dir: %w", err)
-	}
-	return filepath.Clean(dir), nil
 }

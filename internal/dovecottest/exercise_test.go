@@ -10,6 +10,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailevents/mailevents/internal/mailtest"
 )
 
 // waitLog is how long a test waits for Dovecot to log a line.
@@ -62,7 +64,7 @@ func ok(t *testing.T, what string, err error) {
 // must know, as alice, plus a failed LOGIN and a dropped connection. It runs
 // last: the failed LOGIN puts 127.0.0.1 under Dovecot's auth penalty.
 func exerciseIMAP(t *testing.T, s *Server) {
-	c := DialIMAP(t, s.IMAPAddr, "alice", Password)
+	c := mailtest.DialIMAP(t, s.IMAPAddr, "alice", Password)
 	// Dovecot creates the missing parent "Archive" as well.
 	ok(t, "CREATE", c.Create("Archive/2024", nil).Wait())
 
@@ -104,13 +106,13 @@ func exerciseIMAP(t *testing.T, s *Server) {
 	// A session that will end without LOGOUT, opened before the failed
 	// LOGIN below: after a failure, Dovecot's auth penalty delays further
 	// logins from the same address by seconds.
-	drop := DialIMAP(t, s.IMAPAddr, "alice", Password)
+	drop := mailtest.DialIMAP(t, s.IMAPAddr, "alice", Password)
 	_, err = drop.Select("INBOX", nil).Wait()
 	ok(t, "SELECT", err)
 
 	// A wrong password; Dovecot delays the reply by auth_failure_delay (2s),
 	// which is also most of the wait for autoexpunge below.
-	bad := ConnectIMAP(t, s.IMAPAddr)
+	bad := mailtest.ConnectIMAP(t, s.IMAPAddr)
 	if err := bad.Login("alice", "wrong").Wait(); err == nil {
 		t.Fatal("LOGIN with a wrong password succeeded")
 	}
@@ -131,7 +133,7 @@ func exerciseIMAP(t *testing.T, s *Server) {
 // unknown user and the POP3 user.
 func exerciseLMTP(t *testing.T, s *Server) {
 	to := []string{"alice@example.org", "bob@example.org", "nobody@example.org", "carol@example.org"}
-	res := DeliverLMTP(t, s.LMTPAddr, "sender@example.net", to, testMessage(10, "Delivered by LMTP"))
+	res := mailtest.DeliverLMTP(t, s.LMTPAddr, "sender@example.net", to, testMessage(10, "Delivered by LMTP"))
 	wantCode := []int{0, 552, 550, 0}
 	for i, err := range res {
 		var se *smtp.SMTPError
@@ -149,7 +151,7 @@ func exerciseLMTP(t *testing.T, s *Server) {
 
 // exercisePOP3 reads and deletes carol's message over POP3.
 func exercisePOP3(t *testing.T, s *Server) {
-	c := DialPOP3(t, s.POP3Addr, "carol", Password)
+	c := mailtest.DialPOP3(t, s.POP3Addr, "carol", Password)
 	n, _, err := c.Stat()
 	ok(t, "STAT", err)
 	if n != 1 {

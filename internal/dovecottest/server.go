@@ -21,9 +21,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailevents/mailevents/internal/mailtest"
 )
 
 // Password is every test user's password.
@@ -83,16 +84,14 @@ type Options struct {
 // Server is a running private Dovecot.
 type Server struct {
 	IMAPAddr, POP3Addr, LMTPAddr string
-	LogPath                      string // the file Dovecot's lines end up in
 	PushLog                      string // the file Options.PushLua writes, or ""
 	Conf                         string // path of the generated dovecot.conf
 	Version                      string // `dovecot --version`, e.g. "2.3.19.1 (9b53102964)"
+	mailtest.LogFile                    // LogPath: the file Dovecot's lines end up in
 
 	root     string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	stderr   bytes.Buffer // guarded by exited: read only after it is closed
-	syslog   *syslogd
+	master   *mailtest.Process
+	syslog   *mailtest.Syslogd
 	stopOnce sync.Once
 }
 
@@ -102,11 +101,7 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("dovecot")
 	if err != nil {
-		if os.Getenv("MAILEVENTS_SKIP_DOVECOT") == "1" {
-			t.Skipf("dovecot not installed (MAILEVENTS_SKIP_DOVECOT=1): %v", err)
-		}
-		t.Fatalf("dovecot not installed: run scripts/install-test-deps as root, "+
-			"or set MAILEVENTS_SKIP_DOVECOT=1 to skip these tests: %v", err)
+		mailtest.Missing(t, err, "dovecot not installed", "MAILEVENTS_SKIP_DOVECOT", "scripts/install-test-deps")
 	}
 	if os.Geteuid() != 0 {
 		t.Fatalf("dovecottest: Dovecot's master must run as root (euid %d)", os.Geteuid())
@@ -123,12 +118,15 @@ func start(t testing.TB, bin string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dovecot --version: %w", err)
 	}
-	root, err := shortDir()
+	// Short enough for the unix sockets Dovecot creates in base_dir, and
+	// traversable by its unprivileged users (dovecot, dovenull, the mail
+	// user).
+	root, err := mailtest.ShortDir("dvt")
 	if err != nil {
 		return nil, err
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	s := &Server{root: root, Version: strings.TrimSpace(string(out)), exited: make(chan struct{})}
+	s := &Server{root: root, Version: strings.TrimSpace(string(out))}
 
 	mailUser, err := user.Lookup("mail")
 	if err != nil {
@@ -156,7 +154,7 @@ func start(t testing.TB, bin string, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	ports, err := freePorts(3)
+	ports, err := mailtest.FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +183,9 @@ func start(t testing.TB, bin string, opts Options) (*Server, error) {
 	if opts.Log == LogSyslog {
 		d.LogPath = "syslog"
 		s.LogPath = filepath.Join(root, "syslog.log")
-		if s.syslog, err = startSyslogd(t, root, s.LogPath); err != nil {
+		// Facility mail is syslog_facility's default.
+		syslogOpts := mailtest.SyslogOptions{Selector: "mail.*", SkipEnv: "MAILEVENTS_SKIP_DOVECOT", Hint: "or use LogFile"}
+		if s.syslog, err = mailtest.StartSyslogd(t, root, s.LogPath, syslogOpts); err != nil {
 			return nil, err
 		}
 	}
@@ -203,29 +203,15 @@ func start(t testing.TB, bin string, opts Options) (*Server, error) {
 
 	// -F keeps the master in the foreground as our child, so its exit is
 	// observed by Wait instead of by polling a pid file.
-	s.cmd = exec.Command(bin, "-F", "-c", s.Conf)
-	s.cmd.Stdout = &s.stderr
-	s.cmd.Stderr = &s.stderr
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Its own process group, so Stop can kill stragglers as a group
-		// and a ^C on the terminal reaches the test, not Dovecot first.
-		Setpgid: true,
-		// If the test binary dies, do not leave a master holding ports.
-		Pdeathsig: syscall.SIGTERM,
-	}
-	if err := s.cmd.Start(); err != nil {
-		s.syslog.stop()
+	if s.master, err = mailtest.StartProcess(exec.Command(bin, "-F", "-c", s.Conf)); err != nil {
+		s.syslog.Stop()
 		return nil, fmt.Errorf("start dovecot: %w", err)
 	}
-	go func() {
-		_ = s.cmd.Wait() // the exit status is reported through stderr and the log
-		close(s.exited)
-	}()
 	t.Cleanup(s.Stop)
 
 	if err := s.waitReady(20 * time.Second); err != nil {
 		s.Stop()
-		return nil, fmt.Errorf("%w\nconf:\n%s\nstderr:\n%s\nlog:\n%s", err, conf, s.stderr.String(), s.Log())
+		return nil, fmt.Errorf("%w\nconf:\n%s\nstderr:\n%s\nlog:\n%s", err, conf, s.master.Output(), s.Log())
 	}
 	return s, nil
 }
@@ -239,7 +225,7 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for !bytes.Contains(s.Log(), []byte(" starting up for ")) {
 		select {
-		case <-s.exited:
+		case <-s.master.Exited():
 			return errors.New("dovecot exited during startup")
 		default:
 		}
@@ -257,38 +243,9 @@ func (s *Server) waitReady(timeout time.Duration) error {
 // It is idempotent.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(15 * time.Second):
-			// Kill the whole group: children of a killed master would
-			// otherwise linger.
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.exited
-		}
-		s.syslog.stop()
+		s.master.Stop(15 * time.Second)
+		s.syslog.Stop()
 	})
-}
-
-// Log returns what has been logged so far (nil if nothing yet).
-func (s *Server) Log() []byte {
-	b, _ := os.ReadFile(s.LogPath)
-	return b
-}
-
-// WaitForLog polls the log until it contains substr and fails t after
-// timeout. Dovecot logs asynchronously (through its log process, and in
-// syslog mode through rsyslogd), so a test must wait for a line rather than
-// expect it the moment a command returns.
-func (s *Server) WaitForLog(t testing.TB, substr string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !bytes.Contains(s.Log(), []byte(substr)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log has no %q after %v; log:\n%s", substr, timeout, s.Log())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // Doveadm runs `doveadm -c <conf> args...` and returns its standard output.
@@ -303,26 +260,4 @@ func (s *Server) Doveadm(args ...string) ([]byte, error) {
 		return out, fmt.Errorf("doveadm %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
-}
-
-// freePorts asks the kernel for n free loopback ports. They are released
-// before Dovecot binds them, a small window in which another process could
-// take one; Dovecot then fails to start and the error says so.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l) // held until all are chosen, so they differ
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mailevents/mailevents/internal/dovecottest"
+	"github.com/mailevents/mailevents/internal/mailtest"
 )
 
 // pushGoldenInput is where -update saves the push file of the run, as a
@@ -30,7 +31,7 @@ const pushGoldenInput = "testdata/dovecot-2.3.19.log"
 // itself reports.
 func TestEndToEnd(t *testing.T) {
 	s := dovecottest.Start(t, dovecottest.Options{PushLua: "../../packaging/dovecot/mailevents-push.lua"})
-	c := dovecottest.DialIMAP(t, s.IMAPAddr, "alice", dovecottest.Password)
+	c := mailtest.DialIMAP(t, s.IMAPAddr, "alice", dovecottest.Password)
 	imapOK(t, "CREATE", c.Create("Projects", nil).Wait())
 	imapOK(t, "SUBSCRIBE", c.Subscribe("Projects").Wait())
 	imapOK(t, "UNSUBSCRIBE", c.Unsubscribe("Projects").Wait())
@@ -52,7 +53,7 @@ func TestEndToEnd(t *testing.T) {
 	archive, err := c.Status("Archive", &imap.StatusOptions{UIDValidity: true}).Wait()
 	imapOK(t, "STATUS Archive", err)
 	imapOK(t, "DELETE", c.Delete("Archive").Wait())
-	for _, err := range dovecottest.DeliverLMTP(t, s.LMTPAddr, "sender@example.net", []string{"alice@example.org"}, msg) {
+	for _, err := range mailtest.DeliverLMTP(t, s.LMTPAddr, "sender@example.net", []string{"alice@example.org"}, msg) {
 		imapOK(t, "LMTP", err)
 	}
 	inbox, err := c.Select("INBOX", nil).Wait()

@@ -16,6 +16,7 @@ import (
 	"github.com/mailevents/mailevents/event"
 	"github.com/mailevents/mailevents/event/eventtest"
 	"github.com/mailevents/mailevents/internal/cyrustest"
+	"github.com/mailevents/mailevents/internal/mailtest"
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/parsers/cyrusjson"
@@ -87,7 +88,7 @@ func realCyrus(t *testing.T, stream bool) {
 	}
 	s := cyrustest.Start(t, cyrustest.Options{Users: []string{"alice"}, NotifyListen: listen})
 
-	c := cyrustest.DialIMAP(t, s.IMAPAddr, "alice", cyrustest.Password)
+	c := mailtest.DialIMAP(t, s.IMAPAddr, "alice", cyrustest.Password)
 	msg := []byte("From: a@example.net\r\nSubject: x\r\nMessage-ID: <n1@example.net>\r\n\r\nbody\r\n")
 	app := c.Append("INBOX", int64(len(msg)), nil)
 	_, _ = app.Write(msg)
@@ -107,7 +108,7 @@ func realCyrus(t *testing.T, stream bool) {
 	must(t, err)
 	must(t, c.Delete("Archive").Wait())
 	must(t, c.Logout().Wait())
-	for _, err := range cyrustest.DeliverLMTP(t, s.LMTPAddr, "a@example.net", []string{"alice@example.org"}, msg) {
+	for _, err := range mailtest.DeliverLMTP(t, s.LMTPAddr, "a@example.net", []string{"alice@example.org"}, msg) {
 		must(t, err)
 	}
 

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailevents/mailevents/internal/cyrustest"
+	"github.com/mailevents/mailevents/internal/mailtest"
 	"github.com/mailevents/mailevents/source/cyrusnotify"
 )
 
@@ -78,18 +79,18 @@ func TestPackagedConf(t *testing.T) {
 	s := cyrustest.Start(t, cyrustest.Options{Users: []string{"alice"}, NotifyListen: listen, ExtraConf: conf.String()})
 
 	// A 1 KiB storage quota on alice, then deliveries that cross it.
-	admin := cyrustest.DialIMAP(t, s.IMAPAddr, cyrustest.Admin, cyrustest.Password)
+	admin := mailtest.DialIMAP(t, s.IMAPAddr, cyrustest.Admin, cyrustest.Password)
 	must(t, admin.SetQuota("user/alice", map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 1}).Wait())
 	must(t, admin.Logout().Wait())
 	body := strings.Repeat("x", 700)
 	for i := range 3 {
 		msg := fmt.Appendf(nil, "From: a@example.net\r\nSubject: q%d\r\nMessage-ID: <q%d@example.net>\r\n\r\n%s\r\n", i, i, body)
-		res := cyrustest.DeliverLMTP(t, s.LMTPAddr, "a@example.net", []string{"alice@example.org"}, msg)
+		res := mailtest.DeliverLMTP(t, s.LMTPAddr, "a@example.net", []string{"alice@example.org"}, msg)
 		t.Logf("delivery %d: %v", i, res[0])
 	}
 	s.WaitForLog(t, "Delivered: <q0@example.net>", 10*time.Second)
 	s.WaitForLog(t, "auditlog: append ", 10*time.Second)
-	c := cyrustest.DialIMAP(t, s.IMAPAddr, "alice", cyrustest.Password)
+	c := mailtest.DialIMAP(t, s.IMAPAddr, "alice", cyrustest.Password)
 	must(t, c.Logout().Wait())
 
 	deadline := time.Now().Add(10 * time.Second)

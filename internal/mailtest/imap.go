@@ -1,4 +1,4 @@
-package dovecottest
+package mailtest
 
 import (
 	"testing"
@@ -8,7 +8,7 @@ import (
 
 // ConnectIMAP connects to addr without logging in (for a failed LOGIN, or
 // to look at the pre-login state) and closes the connection at cleanup.
-// The connection is in plain text: the server has ssl = no.
+// The connection is in plain text: the test servers have no TLS configured.
 func ConnectIMAP(t testing.TB, addr string) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(addr, nil)

@@ -1,4 +1,4 @@
-package cyrustest
+package mailtest
 
 import (
 	"fmt"
@@ -11,13 +11,14 @@ import (
 )
 
 // POP3Client is a minimal POP3 (RFC 1939) client: enough commands to make
-// Cyrus log a POP3 session, no library needed.
+// a server log a POP3 session, no library needed.
 type POP3Client struct {
 	conn *textproto.Conn
 	nc   net.Conn
 }
 
-// LocalAddr is the client's end of the connection.
+// LocalAddr is the client's end of the connection: Dovecot logs its port as
+// the login's rport, which tests use to tell sessions apart.
 func (c *POP3Client) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 
 // DialPOP3 connects to addr, reads the greeting and logs in with USER/PASS.
@@ -87,7 +88,7 @@ func (c *POP3Client) Retr(n int) ([]byte, error) {
 	return msg, nil
 }
 
-// Dele marks message n for deletion; Cyrus expunges it at QUIT.
+// Dele marks message n for deletion; the server expunges it at QUIT.
 func (c *POP3Client) Dele(n int) error {
 	_, err := c.Cmd("DELE %d", n)
 	return err

@@ -1,4 +1,4 @@
-package cyrustest
+package mailtest
 
 import (
 	"errors"
