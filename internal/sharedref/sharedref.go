@@ -8,6 +8,8 @@ package sharedref
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -75,4 +77,38 @@ func moduleRoot(t testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// CorpusLine is one non-empty line of a public corpus file.
+type CorpusLine struct {
+	File string // base name of the file
+	N    int    // 1-based line number in the file
+	Text string
+}
+
+// ID names the line as "file:N", the form test expectations use.
+func (l CorpusLine) ID() string { return l.File + ":" + strconv.Itoa(l.N) }
+
+// CorpusLines returns the non-empty lines of the corpus files matching glob,
+// in file and line order, exactly as the files hold them. No match fails the
+// test: a grammar's corpus test must never pass on an empty corpus.
+func CorpusLines(t testing.TB, glob string) []CorpusLine {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(Corpus(t), glob))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no %s in the corpus: %v", glob, err)
+	}
+	var out []CorpusLine
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, text := range strings.Split(string(data), "\n") {
+			if text = strings.TrimSuffix(text, "\r"); text != "" {
+				out = append(out, CorpusLine{File: filepath.Base(f), N: n + 1, Text: text})
+			}
+		}
+	}
+	return out
 }

@@ -1,11 +1,9 @@
 package cyrus_test
 
 import (
-	"bufio"
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/mailevents/mailevents/internal/sharedref"
@@ -16,27 +14,8 @@ import (
 )
 
 // corpusLines returns the non-empty lines of the public Cyrus syslog files.
-func corpusLines(t testing.TB) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sharedref.Corpus(t), "fail2ban-cyrus-*.log"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fail2ban-cyrus-*.log in the corpus: %v", err)
-	}
-	var out []string
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		for n := 1; sc.Scan(); n++ {
-			if sc.Text() != "" {
-				out = append(out, filepath.Base(f)+":"+strconv.Itoa(n)+"\x00"+sc.Text())
-			}
-		}
-		fh.Close()
-	}
-	return out
+func corpusLines(t testing.TB) []sharedref.CorpusLine {
+	return sharedref.CorpusLines(t, "fail2ban-cyrus-*.log")
 }
 
 // TestCorpus: every public Cyrus line (all failed logins, in five shapes
@@ -45,7 +24,7 @@ func TestCorpus(t *testing.T) {
 	g := newTestGrammar()
 	m := mapping.NewCyrus(mapping.CyrusOptions{})
 	for _, l := range corpusLines(t) {
-		id, text, _ := cutNUL(l)
+		id, text := l.ID(), l.Text
 		rec, err := g.Parse(source.Line{Text: []byte(text)})
 		if err != nil || rec.Action != "login_failed" {
 			t.Errorf("%s: %v, action %q: %s", id, err, rec.Action, text)
@@ -65,19 +44,9 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-func cutNUL(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return "", s, false
-}
-
 func FuzzParse(f *testing.F) {
 	for _, l := range corpusLines(f) {
-		_, text, _ := cutNUL(l)
-		f.Add(text)
+		f.Add(l.Text)
 	}
 	for _, tc := range lineCases {
 		f.Add(tc.line)

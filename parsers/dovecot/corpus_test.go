@@ -1,13 +1,10 @@
 package dovecot_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -51,41 +48,11 @@ var corpusRejects = map[string]struct{ kind, why string }{
 }
 
 // corpusLine is one non-empty line of a public corpus file.
-type corpusLine struct {
-	file string
-	n    int // 1-based line number in the file
-	text string
-}
-
-func (l corpusLine) id() string { return l.file + ":" + strconv.Itoa(l.n) }
+type corpusLine = sharedref.CorpusLine
 
 // corpusLines returns the lines of every public Dovecot file, in file and
 // line order, exactly as the files hold them.
-func corpusLines(t testing.TB) []corpusLine {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(sharedref.Corpus(t), "*dovecot*.log"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no *dovecot*.log in the corpus: %v", err)
-	}
-	var out []corpusLine
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		for n := 1; sc.Scan(); n++ {
-			if sc.Text() != "" {
-				out = append(out, corpusLine{file: filepath.Base(f), n: n, text: sc.Text()})
-			}
-		}
-		fh.Close()
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
+func corpusLines(t testing.TB) []corpusLine { return sharedref.CorpusLines(t, "*dovecot*.log") }
 
 func TestCorpus(t *testing.T) {
 	g := newTestGrammar()
@@ -94,18 +61,18 @@ func TestCorpus(t *testing.T) {
 	rejected := map[string]bool{}
 	lines := corpusLines(t)
 	for i, l := range lines {
-		if i == 0 || l.file != lines[i-1].file {
+		if i == 0 || l.File != lines[i-1].File {
 			// One mapper per file, as one parse run: its state (sessions,
 			// flags) must not leak between unrelated logs.
 			m = mapping.NewDovecot(mapping.DovecotOptions{})
 		}
 		res := parseAndMap(t, g, m, l)
-		fmt.Fprintf(&got, "%s %s\n", l.id(), res)
+		fmt.Fprintf(&got, "%s %s\n", l.ID(), res)
 		kind, _, _ := strings.Cut(res, " ")
 		if kind == unknown || kind == malformed {
-			rejected[l.id()] = true
-			if want, ok := corpusRejects[l.id()]; !ok || want.kind != kind {
-				t.Errorf("%s is rejected (%s) but corpusRejects does not say so: %s", l.id(), res, l.text)
+			rejected[l.ID()] = true
+			if want, ok := corpusRejects[l.ID()]; !ok || want.kind != kind {
+				t.Errorf("%s is rejected (%s) but corpusRejects does not say so: %s", l.ID(), res, l.Text)
 			}
 		}
 	}
@@ -136,16 +103,16 @@ func parseAndMap(t *testing.T, g *dovecot.Grammar, m *mapping.Dovecot, l corpusL
 	t.Helper()
 	defer func() {
 		if p := recover(); p != nil {
-			t.Errorf("%s panicked: %v: %s", l.id(), p, l.text)
+			t.Errorf("%s panicked: %v: %s", l.ID(), p, l.Text)
 			res = "panic"
 		}
 	}()
-	rec, err := g.Parse(source.Line{Text: []byte(l.text)})
+	rec, err := g.Parse(source.Line{Text: []byte(l.Text)})
 	kind := outcome(t, err)
 	var se *parsers.SyntaxError
 	switch {
 	case kind == "record":
-		checkMapped(t, m, &rec, l.text)
+		checkMapped(t, m, &rec, l.Text)
 		return kind + " " + rec.Action
 	case errors.As(err, &se):
 		return kind + " " + se.Reason
@@ -170,7 +137,7 @@ func checkMapped(t testing.TB, m *mapping.Dovecot, rec *parsers.Record, line str
 
 func FuzzParse(f *testing.F) {
 	for _, l := range corpusLines(f) {
-		f.Add(l.text)
+		f.Add(l.Text)
 	}
 	for _, tc := range lineCases {
 		f.Add(tc.line)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mailevents/mailevents/internal/mailtest"
+
 	"github.com/mailevents/mailevents/parsers/dovecotpush"
 	"github.com/mailevents/mailevents/source"
 )
@@ -20,10 +22,7 @@ import (
 func TestLuaEscaping(t *testing.T) {
 	lua, err := exec.LookPath("lua5.4")
 	if err != nil {
-		if os.Getenv("MAILEVENTS_SKIP_LUA") == "1" {
-			t.Skip("lua5.4 not installed; skipped by MAILEVENTS_SKIP_LUA=1")
-		}
-		t.Fatalf("lua5.4 not installed (scripts/install-test-deps installs it; MAILEVENTS_SKIP_LUA=1 skips): %v", err)
+		mailtest.Missing(t, err, "lua5.4 not installed", "MAILEVENTS_SKIP_LUA", "scripts/install-test-deps")
 	}
 	script, err := filepath.Abs("../../packaging/dovecot/mailevents-push.lua")
 	if err != nil {
