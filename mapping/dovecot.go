@@ -353,9 +353,9 @@ func (d *Dovecot) mailbox(dst []event.Event, rec *parsers.Record) []event.Event 
 	default:
 		name, _ = rec.Get("new")
 		oldName, _ := rec.Get("old")
-		p.oldMailboxID = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: oldName})
+		p.oldMailboxID = event.URLValue(event.URL{User: rec.User, Host: h, Mailbox: oldName})
 	}
-	p.mailboxID = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: name})
+	p.mailboxID = event.URLValue(event.URL{User: rec.User, Host: h, Mailbox: name})
 	p.uri = p.mailboxID
 	return append(dst, d.emit(t, rec, &p))
 }
@@ -367,7 +367,7 @@ func (d *Dovecot) deliveryFailed(dst []event.Event, rec *parsers.Record) ([]even
 	}
 	box, _ := rec.Get("mailbox")
 	p := dcParams{sess: d.sessionOf(rec), reason: reason}
-	p.uri = d.urlValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
+	p.uri = event.URLValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
 	p.msgid, _ = rec.Get("msgid")
 	return append(dst, d.emit(event.QuotaExceed, rec, &p)), nil
 }

@@ -107,20 +107,12 @@ func (d *Dovecot) sessionOf(rec *parsers.Record) dcSession {
 	return s
 }
 
-// urlValue returns the value SetURL gives u. It is made once and copied
-// into each event that names the same URL (a message's uri in the several
-// events of one flag change, a mailbox's uri and mailboxID).
-func (d *Dovecot) urlValue(u event.URL) event.Value { return event.URLValue(u) }
-
-// uidValue returns the uidset value of one UID.
-func (d *Dovecot) uidValue(uid uint32) event.Value { return event.UIDValue(uid) }
-
 // serverURI returns the uri of a session event (the server's URL), made once
 // per host rather than once per line.
 func (d *Dovecot) serverURI(rec *parsers.Record) event.Value {
 	h := d.host(rec)
 	if h != d.serverURIHost || d.serverURIValue.Kind() == event.KindInvalid {
-		d.serverURIHost, d.serverURIValue = h, d.urlValue(event.URL{Host: h})
+		d.serverURIHost, d.serverURIValue = h, event.URLValue(event.URL{Host: h})
 	}
 	return d.serverURIValue
 }

@@ -135,11 +135,11 @@ func (d *Dovecot) appended(dst []event.Event, rec *parsers.Record) ([]event.Even
 	p := dcParams{sess: d.sessionOf(rec), flags: flags}
 	h := d.host(rec)
 	if src, _ := rec.Get("srcbox"); src != "" {
-		p.oldMailboxID = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: src})
+		p.oldMailboxID = event.URLValue(event.URL{User: rec.User, Host: h, Mailbox: src})
 	}
-	p.uri = d.urlValue(event.URL{User: rec.User, Host: h, Mailbox: box, UID: uid})
+	p.uri = event.URLValue(event.URL{User: rec.User, Host: h, Mailbox: box, UID: uid})
 	if uid != 0 {
-		p.uidset = d.uidValue(uid)
+		p.uidset = event.UIDValue(uid)
 	}
 	dcMessageFacts(&p, rec)
 	return append(dst, d.emit(t, rec, &p)), nil
@@ -153,7 +153,7 @@ func (d *Dovecot) delivered(dst []event.Event, rec *parsers.Record) []event.Even
 		return dst
 	}
 	p := dcParams{sess: d.sessionOf(rec), msgid: msgid}
-	p.uri = d.urlValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
+	p.uri = event.URLValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box})
 	return append(dst, d.emit(event.MessageNew, rec, &p))
 }
 
@@ -181,8 +181,8 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 		return dst, dcUnmapped("%s without box and uid", rec.Action)
 	}
 	key := dcMsgKey{rec.User, box, uid}
-	p := dcParams{sess: d.sessionOf(rec), uidset: d.uidValue(uid)}
-	p.uri = d.urlValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box, UID: uid})
+	p := dcParams{sess: d.sessionOf(rec), uidset: event.UIDValue(uid)}
+	p.uri = event.URLValue(event.URL{User: rec.User, Host: d.host(rec), Mailbox: box, UID: uid})
 	dcMessageFacts(&p, rec)
 	mk := func(t event.Type, flags string) event.Event {
 		p.flags = flags
