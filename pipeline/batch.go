@@ -28,7 +28,10 @@ func (b *batch) add(ev *event.Event, when time.Time) {
 		b.arena = append(b.arena, user...)
 		key = b.arena[kstart:len(b.arena):len(b.arena)]
 	}
-	b.records = append(b.records, sinks.Record{Key: key, Value: value, Time: when})
+	b.records = append(b.records, sinks.Record{
+		Key: key, Value: value, Time: when,
+		Type: string(ev.Type), ID: ev.GetString(event.ID), User: ev.GetString(event.User), URI: ev.GetString(event.URI),
+	})
 }
 
 func (b *batch) addReject(r *Reject) {

@@ -10,10 +10,20 @@ import (
 
 // Record is one encoded event or dead letter: a JSON object without its
 // newline, and the key a partitioned sink uses to keep per-key order.
+//
+// The event's metadata rides along so that a sink can route, key and label
+// records without decoding them (Kafka's topic per group, key and headers).
+// It is empty for dead letters. Like Key and Value it aliases the caller's
+// memory and must not be retained after Write returns.
 type Record struct {
 	Key   []byte
 	Value []byte
 	Time  time.Time
+
+	Type string // the event type, e.g. "MessageNew"
+	ID   string // vnd.mailevents.id
+	User string
+	URI  string // the event's uri (event.ParseURL gives its host and mailbox)
 }
 
 // Sink writes batches of records.
