@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"unicode/utf8"
 )
@@ -241,6 +242,13 @@ func (s *Store) State(name string) ([]byte, bool) {
 	defer s.mu.Unlock()
 	data, ok := s.state[name]
 	return append([]byte(nil), data...), ok
+}
+
+// StateNames returns the names of the saved blobs, sorted.
+func (s *Store) StateNames() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.state))
 }
 
 // SetState stores a copy of data under name, to be saved with the

@@ -28,12 +28,14 @@ const DefaultBatchSize = 512
 // carry no evidence, so they are counted, not dead-lettered.
 const BlankLine = "(blank)"
 
-// Config is what one pipeline run needs. Parsers, Mappers and Events are
-// required.
+// Config is what one pipeline run needs. Parsers, Mappers and at least one
+// of Events and Outputs are required.
 type Config struct {
 	Parsers []parsers.Parser // tried in order on each line
 	Mappers *mapping.Registry
-	Events  sinks.Sink
+	Events  sinks.Sink // shorthand for an Output that takes every event
+	// Outputs are further destinations, each with its own subscription.
+	Outputs []Output
 	Rejects sinks.Sink // nil: rejected lines are counted only
 	// Enrichers add facts the evidence lacks (a mailbox's UIDVALIDITY) to
 	// each mapped event, in order, before it is validated.
@@ -96,7 +98,7 @@ func Run(ctx context.Context, r source.Reader, cfg Config) error {
 type processor struct {
 	detector  *parsers.Detector
 	mappers   *mapping.Registry
-	eventSink sinks.Sink
+	outputs   []*output
 	rejSink   sinks.Sink
 	enrichers []Enricher
 	dedup     *dedup.Set
@@ -106,18 +108,21 @@ type processor struct {
 
 	rec     parsers.Record
 	events  []event.Event
-	out     batch
 	rejects batch
 }
 
 func newProcessor(cfg Config) (*processor, error) {
-	if cfg.Mappers == nil || cfg.Events == nil {
-		return nil, errors.New("pipeline: Mappers and Events are required")
+	outs := cfg.Outputs
+	if cfg.Events != nil {
+		outs = append([]Output{{Sink: cfg.Events}}, outs...)
+	}
+	if cfg.Mappers == nil || len(outs) == 0 {
+		return nil, errors.New("pipeline: Mappers and Events or Outputs are required")
 	}
 	p := &processor{
 		detector:  parsers.NewDetector(cfg.Parsers),
 		mappers:   cfg.Mappers,
-		eventSink: cfg.Events,
+		outputs:   newOutputs(outs),
 		rejSink:   cfg.Rejects,
 		enrichers: cfg.Enrichers,
 		dedup:     cfg.Dedup,
@@ -137,7 +142,14 @@ func newProcessor(cfg Config) (*processor, error) {
 	return p, nil
 }
 
-func (p *processor) pending() int { return len(p.out.records) + len(p.rejects.records) }
+// pending is the number of records waiting in the fullest batch.
+func (p *processor) pending() int {
+	n := len(p.rejects.records)
+	for _, o := range p.outputs {
+		n = max(n, len(o.batch.records))
+	}
+	return n
+}
 
 // line runs one line through parse, map, validate and encode. Every line ends
 // as events, as a counted ignorable line, or as exactly one dead letter.
@@ -203,7 +215,9 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 			continue
 		}
 		p.stats.Events[ev.Type]++
-		p.out.add(ev, rec.Time)
+		for _, o := range p.outputs {
+			o.add(ev, rec.Time)
+		}
 	}
 }
 
@@ -227,15 +241,22 @@ func (p *processor) reject(line source.Line, grammar string, err error) {
 	}
 }
 
-// flush writes the pending events, then the pending dead letters.
+// flush writes the pending events to every output, then the pending dead
+// letters. After an error it can be called again: outputs that were written
+// are not written twice.
 func (p *processor) flush(ctx context.Context) error {
-	if err := p.out.writeTo(ctx, p.eventSink); err != nil {
-		return fmt.Errorf("writing events: %w", err)
+	for _, o := range p.outputs {
+		if err := o.write(ctx); err != nil {
+			return fmt.Errorf("writing events: %w", err)
+		}
 	}
 	if p.rejSink != nil {
 		if err := p.rejects.writeTo(ctx, p.rejSink); err != nil {
 			return fmt.Errorf("writing rejected lines: %w", err)
 		}
+	}
+	for _, o := range p.outputs {
+		o.done = false
 	}
 	return nil
 }

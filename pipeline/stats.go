@@ -16,6 +16,8 @@ import (
 type Stats struct {
 	Lines      int64
 	ReadErrors int64
+	// SinkErrors counts failed batch writes that the daemon retried.
+	SinkErrors int64
 	Recognised map[string]int64     // by grammar
 	Ignored    map[string]int64     // known lines without events, by grammar
 	Events     map[event.Type]int64 // by event type

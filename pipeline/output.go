@@ -1,0 +1,74 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mailevents/mailevents/event"
+	"github.com/mailevents/mailevents/sinks"
+)
+
+// Filter is a sink's subscription (package subscription): which events the
+// sink wants and how they are shaped for it. Apply decides and transforms in
+// place; IsZero reports a filter that keeps every event unchanged, so the
+// pipeline can skip the copy.
+type Filter interface {
+	Apply(ev *event.Event) (keep bool)
+	IsZero() bool
+}
+
+// Output is one destination of events with its own subscription.
+type Output struct {
+	Sink   sinks.Sink
+	Filter Filter // nil: every event, unchanged
+}
+
+// output is an Output with the batch being filled for it.
+type output struct {
+	sink   sinks.Sink
+	filter Filter
+	batch  batch
+	// done marks an output whose part of the current flush was written, so
+	// that a retry after another output failed does not write it twice.
+	done bool
+}
+
+func newOutputs(os []Output) []*output {
+	out := make([]*output, 0, len(os))
+	for _, o := range os {
+		f := o.Filter
+		if f != nil && f.IsZero() {
+			f = nil
+		}
+		out = append(out, &output{sink: o.Sink, filter: f})
+	}
+	return out
+}
+
+// add encodes ev into the output's batch, through its filter. The filter
+// works on a copy so that one sink's suppressed parameters and tags never
+// reach another.
+func (o *output) add(ev *event.Event, when time.Time) {
+	if o.filter == nil {
+		o.batch.add(ev, when)
+		return
+	}
+	c := ev.Clone()
+	if o.filter.Apply(&c) {
+		o.batch.add(&c, when)
+	}
+	c.Release()
+}
+
+// write writes the output's pending batch once per flush.
+func (o *output) write(ctx context.Context) error {
+	if o.done {
+		return nil
+	}
+	if err := o.batch.writeTo(ctx, o.sink); err != nil {
+		return fmt.Errorf("sink %s: %w", o.sink.Name(), err)
+	}
+	o.done = true
+	return nil
+}
