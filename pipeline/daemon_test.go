@@ -311,4 +311,3 @@ func TestFollowSavesAndLoadsMappingState(t *testing.T) {
 		t.Fatalf("Follow with a corrupt state = %v", err)
 	}
 }
-

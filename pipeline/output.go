@@ -11,11 +11,13 @@ import (
 
 // Filter is a sink's subscription (package subscription): which events the
 // sink wants and how they are shaped for it. Apply decides and transforms in
-// place; IsZero reports a filter that keeps every event unchanged, so the
-// pipeline can skip the copy.
+// place; IsZero reports a filter that keeps every event unchanged, and
+// Transforms one that may change an event, so the pipeline copies an event
+// only for the sinks that change it.
 type Filter interface {
 	Apply(ev *event.Event) (keep bool)
 	IsZero() bool
+	Transforms() bool
 }
 
 // Output is one destination of events with its own subscription.
@@ -26,9 +28,10 @@ type Output struct {
 
 // output is an Output with the batch being filled for it.
 type output struct {
-	sink   sinks.Sink
-	filter Filter
-	batch  batch
+	sink       sinks.Sink
+	filter     Filter
+	transforms bool
+	batch      batch
 	// done marks an output whose part of the current flush was written, so
 	// that a retry after another output failed does not write it twice.
 	done bool
@@ -41,7 +44,7 @@ func newOutputs(os []Output) []*output {
 		if f != nil && f.IsZero() {
 			f = nil
 		}
-		out = append(out, &output{sink: o.Sink, filter: f})
+		out = append(out, &output{sink: o.Sink, filter: f, transforms: f != nil && f.Transforms()})
 	}
 	return out
 }
@@ -52,6 +55,12 @@ func newOutputs(os []Output) []*output {
 func (o *output) add(ev *event.Event, when time.Time) {
 	if o.filter == nil {
 		o.batch.add(ev, when)
+		return
+	}
+	if !o.transforms {
+		if o.filter.Apply(ev) {
+			o.batch.add(ev, when)
+		}
 		return
 	}
 	c := ev.Clone()
