@@ -72,3 +72,24 @@ func (b *dcBounded[K, V]) swap(k K, v V) (old V, replaced bool) {
 }
 
 func (b *dcBounded[K, V]) del(k K) { delete(b.m, k) }
+
+// backward yields the entries newest first: when a snapshot must be cut
+// short, the newest are the ones worth keeping.
+func (b *dcBounded[K, V]) backward(yield func(K, V) bool) {
+	for i := len(b.order) - 1; i >= b.head; i-- {
+		e := b.order[i]
+		if s, ok := b.m[e.k]; ok && s.seq == e.seq && !yield(e.k, s.v) {
+			return
+		}
+	}
+}
+
+// forward yields the entries oldest first, the order in which putting them
+// into an empty dcBounded rebuilds the same eviction order.
+func (b *dcBounded[K, V]) forward(yield func(K, V) bool) {
+	for _, e := range b.order[b.head:] {
+		if s, ok := b.m[e.k]; ok && s.seq == e.seq && !yield(e.k, s.v) {
+			return
+		}
+	}
+}
