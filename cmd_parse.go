@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mailevents/mailevents/config"
 	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/enrich"
 	"github.com/mailevents/mailevents/pipeline"
@@ -17,6 +18,7 @@ import (
 
 type parseCmd struct {
 	Server  string   `help:"Grammar to use; auto detects it line by line." enum:"auto,dovecot,cyrus" default:"auto"`
+	Output  []string `sep:"none" help:"Where events go: -, file:PATH or kafka://HOST:PORT[,HOST:PORT]/TOPIC; repeatable (default -)." placeholder:"URL"`
 	Rejects string   `help:"Write each line that yields no event to FILE, one JSON object per line with its source, offset and reason." placeholder:"FILE"`
 	Stats   bool     `help:"At the end, print counts per grammar, event type and reject reason to stderr."`
 	Host    string   `help:"Server name for IMAP URLs when a line names none (Dovecot's own log files); default: this machine's name." placeholder:"NAME"`
@@ -37,7 +39,8 @@ rejected: 1 means a file could not be read or output could not be written.
 
 Examples:
   mailevents parse /var/log/mail.log | jq -c 'select(.event == "MessageNew")'
-  zcat -f /var/log/mail.log.*.gz | mailevents parse --stats --rejects rejects.jsonl`
+  zcat -f /var/log/mail.log.*.gz | mailevents parse --stats --rejects rejects.jsonl
+  mailevents parse --output kafka://broker:9092/mail-events /var/log/mail.log.*.gz`
 }
 
 func (c *parseCmd) Run(ctx context.Context, e env) error {
@@ -52,11 +55,14 @@ func (c *parseCmd) Run(ctx context.Context, e env) error {
 	in := source.OpenAll(files, source.Options{Stdin: e.stdin})
 	defer in.Close()
 
-	out := stdout.New(e.stdout)
+	outs, err := c.openOutputs(e)
+	if err != nil {
+		return err
+	}
 	cfg := pipeline.Config{
 		Parsers: grammars,
 		Mappers: e.grammars.newMappers(mapperOptions{host: c.serverHost(), plainFlagsSet: c.PlainFlagsSet}),
-		Events:  out,
+		Outputs: outs.events,
 		Stats:   pipeline.NewStats(),
 		Logger:  e.log,
 	}
@@ -76,7 +82,7 @@ func (c *parseCmd) Run(ctx context.Context, e env) error {
 	}
 
 	runErr := pipeline.Run(ctx, in, cfg)
-	closeErr := closeSinks(context.WithoutCancel(ctx), cfg.Events, cfg.Rejects)
+	closeErr := errors.Join(outs.close(context.WithoutCancel(ctx)), closeSinks(context.WithoutCancel(ctx), cfg.Rejects))
 	if rejectFile != nil {
 		closeErr = errors.Join(closeErr, rejectFile.Close())
 	}
@@ -106,4 +112,24 @@ func (c *parseCmd) serverHost() string {
 		return h
 	}
 	return ""
+}
+
+// openOutputs opens the --output sinks; stdout when none is given.
+func (c *parseCmd) openOutputs(e env) (*outputs, error) {
+	urls := c.Output
+	if len(urls) == 0 {
+		urls = []string{"-"}
+	}
+	var cfgs []config.Sink
+	for _, u := range urls {
+		s, err := config.SinkFromURL(u)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		cfgs = append(cfgs, s)
+	}
+	if err := config.ValidateSinks(cfgs); err != nil {
+		return nil, usageError{err}
+	}
+	return openOutputs(e, cfgs, nil)
 }

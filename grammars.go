@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/mailevents/mailevents/mapping"
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/parsers/cyrus"
@@ -50,4 +52,17 @@ func defaultGrammars() grammarSet {
 			return m
 		},
 	}
+}
+
+// forName returns the grammars an input names: a server's ("dovecot" reads
+// Dovecot's logs and its push stream), every one ("auto"), or one grammar by
+// name ("dovecot-push").
+func (g grammarSet) forName(name string) ([]parsers.Parser, error) {
+	if ps, err := g.parsers.ForServer(name); err == nil {
+		return ps, nil
+	}
+	if p := g.parsers.Lookup(name); p != nil {
+		return []parsers.Parser{p}, nil
+	}
+	return nil, fmt.Errorf("no grammar or server named %q", name)
 }

@@ -26,6 +26,7 @@ type cli struct {
 	LogLevel slog.Level `help:"Level of the program's own log on stderr (debug, info, warn, error)." default:"info" placeholder:"LEVEL"`
 
 	Parse   parseCmd   `cmd:"" help:"Parse log files (plain or gzip) or stdin once and print RFC 5423 events as JSON lines."`
+	Run     runCmd     `cmd:"" help:"Follow log files as a daemon and stream their events without losing any across rotation, restarts and outages."`
 	Version versionCmd `cmd:"" help:"Print the version and build information."`
 }
 
@@ -36,6 +37,10 @@ type env struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
 	grammars       grammarSet
+	// signals feeds the daemon SIGHUP, SIGTERM and SIGINT; nil: the
+	// process's own (tests inject theirs).
+	signals <-chan os.Signal
+	exit    func(code int) // os.Exit; tests inject theirs
 }
 
 func main() {
@@ -43,7 +48,7 @@ func main() {
 	// quietly) instead of killing the process with SIGPIPE mid-batch.
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, grammars: defaultGrammars()})
+	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, grammars: defaultGrammars(), exit: os.Exit})
 	stop()
 	os.Exit(code)
 }

@@ -115,9 +115,13 @@ type daemon struct {
 	acks      map[checkpoint.FileKey]checkpoint.Position
 	// lastKey is the file each path was last committed in, so that the
 	// entry of a file that rotation replaced can be forgotten.
-	lastKey  map[string]checkpoint.FileKey
-	oldest   time.Time // when the oldest unflushed line was processed
-	unsaved  bool
+	lastKey map[string]checkpoint.FileKey
+	oldest  time.Time // when the oldest unflushed line was processed
+	unsaved bool
+	// saved: a save has happened in this run. The first commit is saved
+	// at once: until then a file followed without a checkpoint would, after
+	// a crash and a rotation, be looked for as on a first start.
+	saved    bool
 	readErrs atomic.Int64
 }
 
@@ -359,6 +363,9 @@ func (d *daemon) flush(ctx context.Context) error {
 	}
 	d.commit()
 	d.oldest = time.Time{}
+	if !d.saved && d.unsaved {
+		return d.save()
+	}
 	return nil
 }
 
@@ -410,7 +417,7 @@ func (d *daemon) save() error {
 	if err := store.Save(); err != nil {
 		return err
 	}
-	d.unsaved = false
+	d.unsaved, d.saved = false, true
 	return nil
 }
 

@@ -1,5 +1,6 @@
-// Package follow follows one log file across rotation, like tail -F, and
-// never loses a line that reached a file it followed.
+// Package follow follows log files across rotation, like tail -F, and
+// never loses a line that reached a file it followed: Open follows one
+// path, OpenGlob every file that matches a set of patterns.
 //
 // nxadm/tail is used only to learn that something changed (its shared
 // inotify tracker; polling otherwise). The reading is done here, with an
@@ -11,20 +12,51 @@
 // around tail.Lines cannot do: by the time a line of the new file arrives
 // on the channel, the old file is closed.
 //
-// What each rotation style costs:
+// # Rotated files
+//
+// The rotated files of a path are found by name, in its directory: the
+// path, '.', '-' or '_', a number or a date (digits and separators, as
+// logrotate's count and dateext formats make them), and maybe a
+// compression extension: mail.log.1, mail.log.2.gz, mail.log-20250101,
+// mail.log-2025-01-01.gz, and mail-20250101.log for logrotate's
+// "extension" option. They are ordered oldest first by their numbers or
+// dates (modification times mislead once delaycompress has compressed a
+// file), and by modification time when the names mix schemes. A plain
+// rotated file is recognised by device and inode; a compressed one (a new
+// inode) by the SHA-256 of its first decompressed bytes, which equals the
+// checkpoint's head. gzip and bzip2 files can be read; offsets in them
+// count decompressed bytes, the same bytes the file held before.
+//
+// # What each rotation style costs
+//
 //   - rename and create (logrotate's default): nothing. The old file is
 //     read to its end, and the follower switches only once the new file
 //     holds data, because the writer keeps writing to the old file until it
 //     reopens (logrotate's postrotate signal).
 //   - delete and re-create: nothing, the same way: the deleted file stays
 //     readable through the open descriptor.
+//   - compress and delaycompress: nothing. A file being read stays open
+//     while it is compressed; a checkpointed file that was compressed while
+//     the daemon was stopped is decompressed and read from the offset.
+//   - more than one rotation while stopped, or while the follower lagged
+//     behind (the sink was down): nothing, as long as the file being read
+//     (or checkpointed) still exists under a rotated name. Its rest is read,
+//     then every rotated file newer than it, oldest first, then the file at
+//     the path. When that file was deleted meanwhile (logrotate's count
+//     exceeded), a follower that still has it open reads it to the end and
+//     then the rotated files modified after it; a checkpoint of a deleted
+//     file cannot be placed, and the file at the path is read from 0.
 //   - copytruncate: lines written between the copy and the truncation exist
 //     in neither file and are lost; that is copytruncate's own race. Lines
-//     written before the copy but not yet read are recovered from the copy
-//     (path.1 or another path* file with the same head), when it is
-//     uncompressed.
+//     written before the copy but not yet read are recovered from the copy,
+//     found by its head whether plain or compressed, also after a restart.
 //   - replacement in place (same inode, different first bytes): read as a
 //     new file from offset 0.
+//   - rotated files moved to another directory (logrotate's olddir), or
+//     compressed with xz, zstd or another format Go's standard library does
+//     not read: a file that is already open is read to its end, but a
+//     checkpoint in such a file cannot be resumed after a restart, and its
+//     rest is lost.
 //
 // Two followers of one path in one process share nxadm/tail's inotify
 // registration; when one closes, the other falls back to polling.
@@ -32,6 +64,7 @@ package follow
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -71,7 +104,9 @@ type Options struct {
 }
 
 // Line is a source.Line plus the identity of the file it was read from,
-// which the checkpoint needs: Offset and End are offsets in that file.
+// which the checkpoint needs: Offset and End are offsets in that file (in
+// its decompressed content, for a compressed rotated file). Source is the
+// followed path, also for lines read from its rotated files.
 type Line struct {
 	source.Line
 	File checkpoint.FileKey
@@ -92,12 +127,22 @@ type Follower struct {
 	cur  *tracked   // nil while path does not exist yet
 	held *Line      // an old file's unterminated last line, to return first
 	last checkpoint.FileKey
+	// queue holds the rotated files to read after cur and before the file
+	// at path, oldest first, when the follower is more than one rotation
+	// behind.
+	queue []*rotatedFile
 }
 
 // tracked is one open file.
 type tracked struct {
-	id fileID
-	lr *lineReader
+	id   fileID
+	lr   *lineReader
+	name string // the name it was opened by, for logs
+	// sealed is set for a compressed rotated file: its content is complete,
+	// so it is read to its end and left, with no checks for growth or
+	// truncation (its size is not the size of its content).
+	sealed bool
+	done   bool // a sealed file was read to its end, or failed
 }
 
 func (t *tracked) close() { t.lr.f.Close() }
@@ -106,6 +151,12 @@ func (t *tracked) close() { t.lr.f.Close() }
 // 0 when it appears), unless a checkpoint for it is given and cannot be
 // resolved, which is not an error either: see resume.
 func Open(path string, opts Options) (*Follower, error) {
+	return openFollower(path, opts, nil)
+}
+
+// openFollower is Open with a function the notifier calls on every wake,
+// which is how a Multi learns which of its followers may have lines.
+func openFollower(path string, opts Options, signal func()) (*Follower, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", path, err)
@@ -128,7 +179,7 @@ func Open(path string, opts Options) (*Follower, error) {
 		interval = DefaultPollInterval
 	}
 	// Watch before the first stat, so no change between them is missed.
-	f.notify = startNotifier(abs, opts.Poll, interval, f.log)
+	f.notify = startNotifier(abs, opts.Poll, interval, f.log, signal)
 	if err := f.start(opts); err != nil {
 		f.notify.close()
 		return nil, fmt.Errorf("follow %s: %w", path, err)
@@ -164,7 +215,29 @@ func (f *Follower) use(file *os.File, id fileID, off int64) error {
 		file.Close()
 		return fmt.Errorf("seek to %d: %w", off, err)
 	}
-	f.cur = &tracked{id: id, lr: newLineReader(file, off, f.maxLine, slices.Clone(id.head))}
+	f.cur = &tracked{id: id, name: file.Name(), lr: newLineReader(file, file, off, f.maxLine, slices.Clone(id.head))}
+	return nil
+}
+
+// useRotated makes a rotated file the current file, read from off.
+func (f *Follower) useRotated(r *rotatedFile, off int64) error {
+	if !r.compressed() {
+		return f.use(r.file, r.id, off)
+	}
+	t := &tracked{id: r.id, name: r.name, sealed: true,
+		lr: newLineReader(r.file, eofReader{}, off, f.maxLine, slices.Clone(r.id.head))}
+	f.cur = t
+	src, err := r.contentFrom(off)
+	if err != nil {
+		// A corrupt file, or one that ends before the offset (so it is
+		// not the file the offset was taken from after all): nothing in
+		// it can be placed, and the next file is all the follower can do.
+		f.log.Warn("cannot read compressed rotated file; skipping it",
+			"file", r.name, "offset", off, "err", err)
+		t.done = true
+		return nil
+	}
+	t.lr.src = src
 	return nil
 }
 
@@ -229,21 +302,25 @@ func (f *Follower) poll() (Line, bool, error) {
 			f.last = l.File
 			return l, true, nil
 		}
-		if f.cur != nil && !f.cur.lr.buffered() && !f.headStill(f.cur) {
+		if f.cur != nil && !f.cur.sealed && len(f.queue) == 0 && !f.cur.lr.buffered() && !f.headStill(f.cur) {
 			// About to read new bytes: make sure they continue what was
 			// read, even if no wake has reported the change yet.
 			if _, err := f.restart("replaced in place"); err != nil {
 				return Line{}, false, err
 			}
 		}
-		if f.cur != nil {
-			raw, ok, err := f.cur.lr.next()
+		if t := f.cur; t != nil && !t.done {
+			raw, ok, err := t.lr.next()
 			if err != nil {
-				return Line{}, false, fmt.Errorf("follow %s: %w", f.path, err)
+				// A compressed file that cannot be decompressed further
+				// ends there; a plain file is retried on the next call.
+				t.done = t.sealed
+				return Line{}, false, fmt.Errorf("follow %s: %s: %w", f.path, t.name, err)
 			}
 			if ok {
-				return f.line(f.cur, raw), true, nil
+				return f.line(t, raw), true, nil
 			}
+			t.done = t.sealed // no line from a sealed file: its end
 		}
 		changed, err := f.check()
 		if err != nil || !changed {
@@ -253,6 +330,13 @@ func (f *Follower) poll() (Line, bool, error) {
 }
 
 func (f *Follower) line(t *tracked, raw rawLine) Line {
+	if t.id.key.Head.Len == 0 && len(t.lr.head) > 0 {
+		// The file was empty when it was opened, and an empty head
+		// matches any file with the same inode. Take the key's head now
+		// that the first line is read, as package checkpoint asks.
+		t.id.head = slices.Clone(t.lr.head)
+		t.id.key.Head = checkpoint.Head{Len: len(t.id.head), Sum: sha256.Sum256(t.id.head)}
+	}
 	f.last = t.id.key
 	return Line{
 		Line: source.Line{
@@ -291,8 +375,50 @@ func (f *Follower) Close() error {
 			f.cur.close()
 			f.cur = nil
 		}
+		closeAll(f.queue)
+		f.queue = nil
 	})
 	return nil
+}
+
+// drained reports whether everything in the files the follower has open
+// was returned, but for an unterminated last line (see finish).
+func (f *Follower) drained() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.cur
+	switch {
+	case f.held != nil || len(f.queue) > 0:
+		return false
+	case t == nil:
+		return true
+	case t.lr.buffered():
+		return false
+	case t.sealed:
+		return t.done
+	}
+	fi, err := t.lr.f.Stat()
+	return err == nil && fi.Size() <= t.lr.pos()
+}
+
+// finish returns the unterminated last line of the current file, if any,
+// as a final line, for a file that is being given up on.
+func (f *Follower) finish() (Line, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.held != nil {
+		l := *f.held
+		f.held = nil
+		return l, true
+	}
+	if f.cur == nil {
+		return Line{}, false
+	}
+	raw, ok := f.cur.lr.partial()
+	if !ok {
+		return Line{}, false
+	}
+	return f.line(f.cur, raw), true
 }
 
 var _ source.Reader = (*Follower)(nil)

@@ -1,6 +1,8 @@
 package follow
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -126,3 +128,54 @@ func inode(t *testing.T, path string) uint64 {
 	_, ino, _ := devInode(fi)
 	return ino
 }
+
+// compress replaces name by dst, its gzip-compressed copy, as logrotate's
+// compress does: a new inode whose decompressed content is the old bytes.
+func compress(t *testing.T, name, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	must(t, err)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err = zw.Write(data)
+	must(t, err)
+	must(t, zw.Close())
+	must(t, os.WriteFile(dst, buf.Bytes(), 0o644))
+	must(t, os.Remove(name))
+}
+
+// checkOffsets checks the positions of lines read across files: got splits
+// into runs of lines from one file (one key), the k-th run starts
+// at offset starts[k], and within a run every line starts where the one
+// before it ended. Every line says it came from path.
+func checkOffsets(t *testing.T, path string, got []Line, starts ...int64) {
+	t.Helper()
+	run := -1
+	for i, l := range got {
+		if l.Source != path {
+			t.Fatalf("line %d (%q): Source %q, want %q", i, l.Text, l.Source, path)
+		}
+		if l.End != l.Offset+int64(len(l.Text))+1 {
+			t.Fatalf("line %d (%q) at %d..%d: not one line long", i, l.Text, l.Offset, l.End)
+		}
+		if i == 0 || l.File != got[i-1].File {
+			run++
+			if run >= len(starts) {
+				t.Fatalf("line %d (%q) starts run %d of inode %d; want %d runs", i, l.Text, run+1, l.File.Inode, len(starts))
+			}
+			if l.Offset != starts[run] {
+				t.Fatalf("line %d (%q) starts run %d at offset %d, want %d", i, l.Text, run+1, l.Offset, starts[run])
+			}
+			continue
+		}
+		if l.Offset != got[i-1].End {
+			t.Fatalf("line %d (%q) at offset %d, the line before ended at %d", i, l.Text, l.Offset, got[i-1].End)
+		}
+	}
+	if run+1 != len(starts) {
+		t.Fatalf("lines came from %d files in turn, want %d", run+1, len(starts))
+	}
+}
+
+// lineBytes is the size of each line made by lines, with its "\n".
+const lineBytes = int64(len("line-0001\n"))

@@ -7,8 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"slices"
 
 	"github.com/mailevents/mailevents/checkpoint"
 )
@@ -85,52 +83,6 @@ func headMatches(h checkpoint.Head, data []byte) bool {
 // sameFile reports whether id is the file key describes (the Path aside).
 func sameFile(key checkpoint.FileKey, id fileID) bool {
 	return key.Dev == id.key.Dev && key.Inode == id.key.Inode && headMatches(key.Head, id.head)
-}
-
-// siblings lists the files that may be rotated copies of path: path.1
-// first, because that is where logrotate (and most tools) put the newest
-// rotation, then every other match of the glob path*, in name order.
-func siblings(path string) []string {
-	out := []string{path + ".1"}
-	// The error is only ErrBadPattern, for a path holding glob syntax;
-	// path.1 is still worth trying then.
-	matches, _ := filepath.Glob(escapeGlob(path) + "*")
-	for _, m := range matches {
-		if m != path && !slices.Contains(out, m) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// escapeGlob quotes the glob metacharacters of a literal path.
-func escapeGlob(s string) string {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '*', '?', '[', '\\':
-			b = append(b, '\\')
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
-
-// findSibling returns the first sibling of path, opened, for which match
-// is true. Files that vanish or cannot be read are skipped: a rotated copy
-// is a best-effort recovery, never a reason to fail.
-func findSibling(path string, match func(fileID) bool) (*os.File, fileID, bool) {
-	for _, name := range siblings(path) {
-		f, id, err := openID(name, path)
-		if err != nil {
-			continue
-		}
-		if match(id) {
-			return f, id, true
-		}
-		f.Close()
-	}
-	return nil, fileID{}, false
 }
 
 // isNotExist also covers a path whose directory vanished.

@@ -20,7 +20,10 @@ const defaultBufferBytes = 64 << 10
 // back for them would race with a truncation. Here the partial line simply
 // stays in buf until its "\n" arrives.
 type lineReader struct {
-	f       *os.File
+	f *os.File
+	// src is what lines are read from: f itself, or a decompressor over
+	// it for a compressed rotated file.
+	src     io.Reader
 	maxLine int
 	buf     []byte
 	r, w    int   // buf[r:w] is read from the file and not yet returned
@@ -37,10 +40,11 @@ type lineReader struct {
 	head []byte
 }
 
-func newLineReader(f *os.File, off int64, maxLine int, head []byte) *lineReader {
+func newLineReader(f *os.File, src io.Reader, off int64, maxLine int, head []byte) *lineReader {
 	return &lineReader{
 		head:    head,
 		f:       f,
+		src:     src,
 		maxLine: maxLine,
 		// Room for a maximal line plus "\r\n", so a line that fits the
 		// limit is always seen whole.
@@ -70,15 +74,16 @@ func (lr *lineReader) next() (l rawLine, ok bool, err error) {
 			lr.r = 0
 		}
 		at := lr.pos()
-		n, err := lr.f.Read(lr.buf[lr.w:])
+		n, err := lr.src.Read(lr.buf[lr.w:])
 		lr.noteHead(at, lr.buf[lr.w:lr.w+n])
 		lr.w += n
-		if errors.Is(err, io.EOF) || (err == nil && n == 0) {
+		if n > 0 {
+			continue // a decompressor may return its last bytes with io.EOF
+		}
+		if err == nil || errors.Is(err, io.EOF) {
 			return rawLine{}, false, nil
 		}
-		if err != nil {
-			return rawLine{}, false, fmt.Errorf("read at offset %d: %w", lr.pos(), err)
-		}
+		return rawLine{}, false, fmt.Errorf("read at offset %d: %w", lr.pos(), err)
 	}
 }
 
@@ -164,5 +169,6 @@ func (lr *lineReader) reset() error {
 		return fmt.Errorf("seek to 0: %w", err)
 	}
 	lr.r, lr.w, lr.off, lr.long, lr.head = 0, 0, 0, nil, nil
+	lr.src = lr.f
 	return nil
 }

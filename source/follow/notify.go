@@ -1,6 +1,7 @@
 package follow
 
 import (
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -46,28 +47,36 @@ type notifier struct {
 	stop chan struct{}
 	done chan struct{}
 	abs  string
+	// signal, when set, is called on every wake as well (see Multi).
+	signal func()
 	// watching is true while the directory watch is registered and must be
 	// removed at stop.
 	watching bool
+	// period is how often it wakes without an event: the poll interval, or
+	// safetyInterval under inotify.
+	period time.Duration
 }
 
-func startNotifier(abs string, poll bool, interval time.Duration, log *slog.Logger) *notifier {
+func startNotifier(abs string, poll bool, interval time.Duration, log *slog.Logger, signal func()) *notifier {
 	n := &notifier{
-		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
-		abs:  abs,
+		wake:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+		abs:    abs,
+		signal: signal,
+		period: interval,
 	}
 	var events <-chan fsnotify.Event
-	period := interval
 	if !poll {
-		if ev, err := n.watch(); err != nil {
+		if ev, err := addWatch(abs); err != nil {
+			// Typically ENOSPC (fs.inotify.max_user_watches reached) or
+			// EMFILE (max_user_instances): polling loses nothing.
 			log.Warn("inotify unavailable, polling instead", "err", err, "interval", interval)
 		} else {
-			events, period, n.watching = ev, safetyInterval, true
+			events, n.period, n.watching = ev, safetyInterval, true
 		}
 	}
-	go n.run(events, period, interval)
+	go n.run(events, n.period, interval)
 	return n
 }
 
@@ -76,24 +85,29 @@ type errNoInotify struct{}
 
 func (errNoInotify) Error() string { return "cannot create an inotify instance" }
 
-func (n *notifier) watch() (<-chan fsnotify.Event, error) {
+// addWatch registers a watch on the directory of abs and returns the
+// channel of events about abs. It is a variable so that tests can make it
+// fail as a full inotify table does, without exhausting the real one.
+var addWatch = watchDir
+
+func watchDir(abs string) (<-chan fsnotify.Event, error) {
 	if !inotifyUsable() {
 		return nil, errNoInotify{}
 	}
-	if err := watch.WatchCreate(n.abs); err != nil {
+	if err := watch.WatchCreate(abs); err != nil {
 		// The tracker has already registered a channel for abs and
 		// blocks on it if an event for abs ever arrives (via another
 		// follower's watch on the same directory). Removing the
 		// registration would corrupt its watch count, so keep draining
 		// the channel instead: one idle goroutine per such fallback.
-		ch := watch.Events(filepath.Clean(n.abs))
+		ch := watch.Events(filepath.Clean(abs))
 		go func() {
 			for range ch {
 			}
 		}()
-		return nil, err // e.g. ENOSPC: the inotify watch limit is reached
+		return nil, fmt.Errorf("watch %s: %w", filepath.Dir(abs), err)
 	}
-	return watch.Events(filepath.Clean(n.abs)), nil
+	return watch.Events(filepath.Clean(abs)), nil
 }
 
 func (n *notifier) run(events <-chan fsnotify.Event, period, pollInterval time.Duration) {
@@ -116,6 +130,9 @@ func (n *notifier) run(events <-chan fsnotify.Event, period, pollInterval time.D
 		select {
 		case n.wake <- struct{}{}:
 		default: // a wake is already pending; wakes coalesce
+		}
+		if n.signal != nil {
+			n.signal()
 		}
 	}
 }

@@ -2,8 +2,13 @@ package follow
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
+	"slices"
+	"time"
+
+	"github.com/mailevents/mailevents/checkpoint"
 )
 
 // check runs when the current file has no complete line to return. It
@@ -20,6 +25,21 @@ func (f *Follower) check() (changed bool, err error) {
 		}
 		f.log.Info("file appeared", "file", id.key)
 		return true, f.use(file, id, 0)
+	}
+	if f.cur.sealed {
+		return f.advance()
+	}
+	if len(f.queue) > 0 {
+		// A newer rotated file exists, so the writer has moved on from
+		// this one: once it is read to its end, it is done.
+		fi, err := f.cur.lr.f.Stat()
+		if err != nil {
+			return false, fmt.Errorf("follow %s: stat %s: %w", f.path, f.cur.name, err)
+		}
+		if fi.Size() > f.cur.lr.pos() {
+			return true, nil
+		}
+		return f.advance()
 	}
 	fi, err := os.Stat(f.path)
 	if isNotExist(err) {
@@ -43,7 +63,47 @@ func (f *Follower) check() (changed bool, err error) {
 	return f.switchFile()
 }
 
-// switchFile leaves the drained current file for the file now at path.
+// retire gives up the current file, keeping its unterminated last line,
+// if any, to be returned next: the writer has moved on, so that line will
+// never be completed and is the file's final line rather than lost.
+func (f *Follower) retire() {
+	old := f.cur
+	if raw, ok := old.lr.partial(); ok {
+		l := f.line(old, raw)
+		f.held = &l
+		f.log.Warn("rotated file ended without a newline", "file", old.id.key, "offset", raw.start)
+	}
+	old.close()
+	f.cur = nil
+}
+
+// advance leaves the current file, which is read to its end, for the next
+// rotated file in the queue or, when there is none, the file at path.
+func (f *Follower) advance() (bool, error) {
+	old := f.cur
+	f.retire()
+	if len(f.queue) > 0 {
+		next := f.queue[0]
+		f.queue = f.queue[1:]
+		f.log.Info("reading the next rotated file", "old", old.name, "old_end", old.lr.pos(), "next", next.name)
+		return true, f.useRotated(next, 0)
+	}
+	file, id, err := openID(f.path, f.path)
+	if isNotExist(err) {
+		return true, nil // read it from 0 once it appears
+	}
+	if err != nil {
+		return true, fmt.Errorf("follow %s: %w", f.path, err)
+	}
+	f.log.Info("switching to new file", "old", old.name, "old_end", old.lr.pos(), "new", id.key)
+	if err := f.use(file, id, 0); err != nil {
+		return true, fmt.Errorf("follow %s: %w", f.path, err)
+	}
+	return true, nil
+}
+
+// switchFile leaves the drained current file for the file now at path, or
+// for the rotated files between them if there are any.
 func (f *Follower) switchFile() (bool, error) {
 	old := f.cur
 	fi, err := old.lr.f.Stat()
@@ -54,28 +114,48 @@ func (f *Follower) switchFile() (bool, error) {
 		// Written to after our last read: drain that first.
 		return true, nil
 	}
-	file, id, err := openID(f.path, f.path)
-	if isNotExist(err) {
-		return false, nil // gone again; the next wake looks anew
+	if after := f.rotatedAfter(old, fi.ModTime()); len(after) > 0 {
+		f.log.Warn("more than one rotation since the file was opened; reading the files rotated in between",
+			"file", old.id.key, "files", names(after))
+		f.queue = after
 	}
-	if err != nil {
-		return false, fmt.Errorf("follow %s: %w", f.path, err)
+	return f.advance()
+}
+
+// rotatedAfter returns the rotated files newer than t, opened, oldest
+// first. t is found among them by inode, or by head if it was compressed
+// meanwhile. If it is not there (deleted: the rotation count was
+// exceeded), the files modified after t's last write are taken instead.
+func (f *Follower) rotatedAfter(t *tracked, mtime time.Time) []*rotatedFile {
+	rs := listRotated(f.path, f.log)
+	key := t.id.key
+	if len(t.lr.head) > len(t.id.head) { // seen more of the head since opening
+		key.Head = checkpoint.Head{Len: len(t.lr.head), Sum: sha256.Sum256(t.lr.head)}
 	}
-	// The writer has moved on, so an unterminated last line of the old
-	// file will never be completed: it is the file's final line and is
-	// returned as it is rather than lost.
-	if raw, ok := old.lr.partial(); ok {
-		l := f.line(old, raw)
-		f.held = &l
-		f.log.Warn("rotated file ended without a newline", "file", old.id.key, "offset", raw.start)
+	var after []*rotatedFile
+	if i := locate(rs, key, 0); i >= 0 {
+		after = rs[i+1:]
+	} else {
+		for _, r := range rs {
+			if r.mtime.After(mtime) && !(r.id.key.Dev == key.Dev && r.id.key.Inode == key.Inode) {
+				after = append(after, r)
+			}
+		}
 	}
-	old.close()
-	f.cur = nil
-	f.log.Info("switching to new file", "old", old.id.key, "old_end", old.lr.pos(), "new", id.key)
-	if err := f.use(file, id, 0); err != nil {
-		return false, fmt.Errorf("follow %s: %w", f.path, err)
+	for _, r := range rs {
+		if !slices.Contains(after, r) {
+			r.file.Close()
+		}
 	}
-	return true, nil
+	return after
+}
+
+func names(rs []*rotatedFile) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.name
+	}
+	return out
 }
 
 // checkSame handles the current file still being at path: it may have
@@ -103,23 +183,30 @@ func (f *Follower) checkSame() (bool, error) {
 func (f *Follower) restart(reason string) (bool, error) {
 	t := f.cur
 	// Lines not yet read may survive in a copy (copytruncate copies,
-	// then truncates): read them from there, from where we are.
+	// then truncates, and may compress the copy): read them from there,
+	// from where we are, then come back to path.
 	from := t.lr.off
 	if seen := t.lr.head; len(seen) > 0 {
-		// The copy starts with the bytes we read from the original.
-		copyFile, copyID, ok := findSibling(f.path, func(c fileID) bool {
-			return c.key.Inode != t.id.key.Inode && bytes.HasPrefix(c.head, seen) && c.size >= from
+		rs := listRotated(f.path, f.log)
+		i := slices.IndexFunc(rs, func(r *rotatedFile) bool {
+			if r.compressed() {
+				return bytes.HasPrefix(r.id.head, seen)
+			}
+			return r.id.key.Inode != t.id.key.Inode && bytes.HasPrefix(r.id.head, seen) && r.id.size >= from
 		})
-		if ok {
+		if i >= 0 {
+			closeAll(rs[:i])
 			t.close()
 			f.cur = nil
+			f.queue = rs[i+1:]
 			f.log.Warn("file "+reason+"; reading the rest from its copy",
-				"file", t.id.key, "copy", copyFile.Name(), "offset", from)
-			if err := f.use(copyFile, copyID, from); err != nil {
+				"file", t.id.key, "copy", rs[i].name, "offset", from)
+			if err := f.useRotated(rs[i], from); err != nil {
 				return false, fmt.Errorf("follow %s: %w", f.path, err)
 			}
 			return true, nil
 		}
+		closeAll(rs)
 	}
 	f.log.Warn("file "+reason+"; reading it again from offset 0", "file", t.id.key, "offset", from)
 	id, err := identifyOpen(t.lr.f, f.path)
@@ -150,12 +237,11 @@ func (f *Follower) headStill(t *tracked) bool {
 
 // resume places the follower at a checkpoint. If the file at path is the
 // checkpointed one, reading continues at the saved offset. If not, it was
-// rotated while nobody was reading: a sibling with the same device, inode
-// and head (path.1, or another path* file) is drained from the offset, and
-// the file at path is read from 0 afterwards. If the checkpointed file is
-// gone, or was truncated, the file at path is read from 0. Only the
-// checkpointed file and the current one are read: files rotated in between
-// (two rotations while down) are not looked for.
+// rotated (maybe more than once, maybe compressed, maybe copied and
+// truncated) while nobody was reading: the rotated file that holds it is
+// read from the offset, then every newer rotated file, then the file at
+// path from 0. If the checkpointed file is found nowhere, the file at path
+// is read from 0.
 func (f *Follower) resume(from Position) error {
 	file, id, err := openID(f.path, f.path)
 	if err != nil && !isNotExist(err) {
@@ -164,21 +250,23 @@ func (f *Follower) resume(from Position) error {
 	if err == nil && sameFile(from.File, id) && from.Offset <= id.size {
 		return f.use(file, id, from.Offset)
 	}
-	old, oldID, ok := findSibling(f.path, func(c fileID) bool {
-		return sameFile(from.File, c) && from.Offset <= c.size
-	})
-	if ok {
-		if file != nil {
-			file.Close()
+	rs := listRotated(f.path, f.log)
+	i := locate(rs, from.File, from.Offset)
+	if i < 0 {
+		closeAll(rs)
+		f.log.Warn("checkpointed file not found; reading the current file from offset 0",
+			"checkpoint", from.File, "offset", from.Offset)
+		if file == nil {
+			return nil // read from 0 once it appears
 		}
-		f.log.Info("resuming a file rotated while stopped", "file", oldID.key,
-			"at", old.Name(), "offset", from.Offset)
-		return f.use(old, oldID, from.Offset)
+		return f.use(file, id, 0)
 	}
-	f.log.Warn("checkpointed file not found; reading the current file from offset 0",
-		"checkpoint", from.File, "offset", from.Offset)
-	if file == nil {
-		return nil // read from 0 once it appears
+	if file != nil {
+		file.Close() // opened again, and identified afresh, once its turn comes
 	}
-	return f.use(file, id, 0)
+	closeAll(rs[:i])
+	f.queue = rs[i+1:]
+	f.log.Info("resuming a file rotated while stopped", "file", rs[i].id.key,
+		"at", rs[i].name, "offset", from.Offset, "then", names(f.queue))
+	return f.useRotated(rs[i], from.Offset)
 }
