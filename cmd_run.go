@@ -24,7 +24,7 @@ import (
 type runCmd struct {
 	Config          string        `help:"The configuration file (TOML); see mailevents.toml(5)." placeholder:"FILE" type:"path"`
 	StateDir        string        `name:"state-dir" help:"Directory of the checkpoint; overrides state_dir (default /var/lib/mailevents)." placeholder:"DIR" type:"path"`
-	Output          []string      `help:"Where events go: -, file:PATH or kafka://HOST:PORT[,HOST:PORT]/TOPIC; repeatable (default -). Without --config only." placeholder:"URL"`
+	Output          []string      `sep:"none" help:"Where events go: -, file:PATH or kafka://HOST:PORT[,HOST:PORT]/TOPIC; repeatable (default -). Without --config only." placeholder:"URL"`
 	DeadLetter      string        `name:"dead-letter" help:"Write each line that yields no event to URL (file:PATH or -), with its source and offset. Without --config only." placeholder:"URL"`
 	FromStart       bool          `name:"from-start" help:"Read files that have no checkpoint from their beginning (backfill) instead of their end."`
 	ResetCheckpoint bool          `name:"reset-checkpoint" help:"Discard the checkpoint instead of stopping on one that cannot be read; files are then read as on a first start."`

@@ -82,7 +82,7 @@ func TestProblems(t *testing.T) {
 		{"interval without interval", input + "[[sink]]\npath = \"/var/log/e.jsonl\"\nsync = \"interval\"\n",
 			[]string{"sink[1].sync_interval: sync = \"interval\" needs sync_interval"}},
 		{"two stdout sinks", input + "[[sink]]\ntype = \"stdout\"\n[[sink]]\ntype = \"stdout\"\n",
-			[]string{"line 5: sink[2].type: a second stdout sink would interleave"}},
+			[]string{"line 6: sink[2].type: a second stdout sink would interleave"}},
 		{"kafka sink without kafka table", input + "[[sink]]\ntype = \"kafka\"\n",
 			[]string{"line 3: sink[1].kafka: a kafka sink needs a [sink.kafka] table"}},
 		{"unknown sink type", input + "[[sink]]\ntype = \"syslog\"\n",

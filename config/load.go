@@ -26,6 +26,8 @@ func (p Problem) String() string {
 		return fmt.Sprintf("line %d: %s: %s", p.Line, p.Key, p.Msg)
 	case p.Key != "":
 		return fmt.Sprintf("%s: %s", p.Key, p.Msg)
+	case p.Line > 0:
+		return fmt.Sprintf("line %d: %s", p.Line, p.Msg)
 	default:
 		return p.Msg
 	}
@@ -70,7 +72,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	var c Config
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, &Error{File: name, Problems: decodeProblems(err)}
+		return nil, &Error{File: name, Problems: decodeProblems(data, err)}
 	}
 	c.applyDefaults()
 	if ps := c.validate(); len(ps) > 0 {
@@ -85,7 +87,7 @@ func Parse(name string, data []byte) (*Config, error) {
 }
 
 // decodeProblems turns go-toml's errors into problems with lines.
-func decodeProblems(err error) []Problem {
+func decodeProblems(data []byte, err error) []Problem {
 	var strict *toml.StrictMissingError
 	if errors.As(err, &strict) {
 		var ps []Problem
@@ -100,7 +102,25 @@ func decodeProblems(err error) []Problem {
 		line, _ := de.Position()
 		return []Problem{{Key: strings.Join(de.Key(), "."), Line: line, Msg: strings.TrimPrefix(de.Error(), "toml: ")}}
 	}
+	var pe *unstable.ParserError
+	if errors.As(err, &pe) {
+		return []Problem{{Line: syntaxErrorLine(data), Msg: pe.Message}}
+	}
 	return []Problem{{Msg: err.Error()}}
+}
+
+// syntaxErrorLine parses data again to find where its syntax error is: the
+// decoder's error carries the offending bytes but not their line.
+func syntaxErrorLine(data []byte) int {
+	var p unstable.Parser
+	p.Reset(data)
+	for p.NextExpression() {
+	}
+	var pe *unstable.ParserError
+	if !errors.As(p.Error(), &pe) || len(pe.Highlight) == 0 {
+		return 0
+	}
+	return p.Shape(p.Range(pe.Highlight)).Start.Line
 }
 
 // lineIndex maps key paths, as Problem.Key spells them, to the line where

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailevents/mailevents/internal/daemontest"
+)
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The session a line belongs to was logged in before the restart: the event
+// after it still carries the session's client address, because the mapping
+// state is saved with the checkpoint.
+func TestRunSessionSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	sample, err := os.ReadFile("testdata/dovecot/mail.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(sample), "\n")
+	login, save := lines[0], lines[2] // one session: Login, then a save
+	if !strings.Contains(login, "Login:") || !strings.Contains(save, "save:") {
+		t.Fatalf("testdata/dovecot/mail.log changed: %q %q", login, save)
+	}
+	r := newRunDir(t)
+	appendFile(t, r.log, login)
+	d := r.start(t)
+	daemontest.Eventually(t, 30*time.Second, "the Login event", func() bool { return daemontest.CountLines(r.out) == 1 })
+	if err := d.Stop(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, r.log, save)
+	d = r.start(t)
+	daemontest.Eventually(t, 30*time.Second, "the save's event", func() bool { return daemontest.CountLines(r.out) == 2 })
+	if err := d.Stop(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	events := daemontest.ReadEvents(t, r.out)
+	if events[1].Type != "MessageAppend" || !strings.Contains(events[1].Raw, `"clientIP":"192.0.2.43"`) {
+		t.Fatalf("the event after the restart lost its session: %s", events[1].Raw)
+	}
+}
+
+// systemd's notify protocol: READY=1 once running, WATCHDOG=1 while the
+// pipeline makes progress, STOPPING=1 on SIGTERM.
+func TestRunSystemdNotify(t *testing.T) {
+	t.Parallel()
+	r := newRunDir(t)
+	sock := filepath.Join(r.dir, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	got := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- string(buf[:n])
+		}
+	}()
+	expect := func(state string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case s := <-got:
+				if strings.Contains(s, state) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no %s from the daemon", state)
+			}
+		}
+	}
+	appendFile(t, r.log, daemontest.Line(1))
+	d := daemontest.StartEnv(t, []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=1000000"},
+		"run", "--state-dir", r.state, "--checkpoint-interval", "100ms", "--output", "file:"+r.out, r.log)
+	expect("READY=1")
+	expect("WATCHDOG=1")
+	expect("WATCHDOG=1")
+	d.Signal(syscall.SIGTERM)
+	expect("STOPPING=1")
+	if err := d.Wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Cyrus's native notifications reach the daemon on its notify socket, as
+// notifyd's would: each becomes its event.
+func TestRunCyrusNotifySocket(t *testing.T) {
+	t.Parallel()
+	r := newRunDir(t)
+	sock := filepath.Join(r.dir, "notify")
+	conf := filepath.Join(r.dir, "mailevents.toml")
+	cfg := "state_dir = \"" + r.state + "\"\n[[input]]\ntype = \"cyrus-notify\"\nsocket = \"" + sock + "\"\ngrammar = \"cyrus-json\"\n[[sink]]\npath = \"" + r.out + "\"\n"
+	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, "run", "--config", conf)
+	d.WaitLog("msg=running", 30*time.Second)
+	sample, err := os.ReadFile("parsers/cyrusjson/testdata/cyrus-3.6.1-notify.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := strings.Split(strings.TrimSpace(string(sample)), "\n")[:5]
+	c, err := net.Dial("unixgram", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, js := range events {
+		// notify(): method, class, priority, user, mailbox, option count, message.
+		if _, err := c.Write([]byte(strings.Join([]string{"log", "EVENT", "", "", "", "0", js}, "\x00") + "\x00")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	daemontest.Eventually(t, 30*time.Second, "5 events", func() bool { return daemontest.CountLines(r.out) == 5 })
+	if err := d.Stop(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	out := daemontest.ReadEvents(t, r.out)
+	for i, js := range events {
+		if want := js[len(`{"event":"`):strings.Index(js, `","`)]; out[i].Type != want {
+			t.Errorf("event %d is %s, want %s", i, out[i].Type, want)
+		}
+	}
+}
