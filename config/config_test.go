@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,25 @@ func TestSinkFromURL(t *testing.T) {
 		if err != nil || s.Type != tc.typ || s.Path != tc.path {
 			t.Errorf("SinkFromURL(%q) = %+v, %v", tc.url, s, err)
 		}
+	}
+}
+
+// The configuration the README shows is valid.
+func TestREADMEConfig(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```toml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no ```toml block")
+	}
+	c, err := config.Parse("README.md", []byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sinks) != 3 || c.Sinks[2].Kafka == nil || len(c.Sinks[2].Subscription.Groups) != 3 || c.DeadLetter == nil {
+		t.Errorf("README config read as %+v", c)
 	}
 }
