@@ -31,6 +31,7 @@ type runCmd struct {
 	Server          string        `help:"Grammar of the files given on the command line." enum:"auto,dovecot,cyrus,dovecot-push,cyrus-json" default:"auto"`
 	Host            string        `help:"Server name for IMAP URLs when a line names none; default: this machine's name." placeholder:"NAME"`
 	Poll            bool          `help:"Poll files instead of using inotify."`
+	MetricsListen   string        `name:"metrics-listen" help:"Serve Prometheus metrics (/metrics) and /healthz on HOST:PORT, e.g. 127.0.0.1:9154; overrides metrics_listen (default: off)." placeholder:"ADDR"`
 	CheckpointEvery time.Duration `name:"checkpoint-interval" help:"How often acknowledged positions are saved; after a crash at most this much is read again. Overrides checkpoint_interval (default 2s)." placeholder:"DURATION"`
 	Files           []string      `arg:"" optional:"" help:"Log files or globs to follow; '-' reads stdin to its end. Without --config only." placeholder:"LOGFILE|GLOB"`
 }
@@ -73,9 +74,21 @@ func (c *runCmd) Run(ctx context.Context, e env) error {
 		return nil // stopped before it started
 	}
 	ctx = context.WithoutCancel(ctx)
+	obs := newObservability()
+	if c.MetricsListen != "" {
+		cfg.MetricsListen = c.MetricsListen
+	}
+	if cfg.MetricsListen != "" {
+		stop, err := obs.serve(ctx, cfg.MetricsListen, e.log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		e.log.Info("serving metrics", "addr", cfg.MetricsListen)
+	}
 	reset := c.ResetCheckpoint
 	for {
-		next, err := c.serve(ctx, e, cfg, reset, sigs)
+		next, err := c.serve(ctx, e, cfg, reset, sigs, obs)
 		if next == nil {
 			return err
 		}
@@ -156,7 +169,7 @@ func (c *runCmd) load() (*config.Config, error) {
 
 // serve runs the daemon with cfg until it stops (next == nil) or SIGHUP asks
 // for a reload (next is the configuration to go on with).
-func (c *runCmd) serve(ctx context.Context, e env, cfg *config.Config, reset bool, sigs <-chan os.Signal) (next *config.Config, err error) {
+func (c *runCmd) serve(ctx context.Context, e env, cfg *config.Config, reset bool, sigs <-chan os.Signal, obs *observability) (next *config.Config, err error) {
 	store, err := openStore(cfg.StateDir, reset)
 	if err != nil {
 		return nil, err
@@ -186,8 +199,9 @@ func (c *runCmd) serve(ctx context.Context, e env, cfg *config.Config, reset boo
 	if err != nil {
 		return nil, err
 	}
-	var heartbeat atomic.Int64
+	heartbeat := &obs.heartbeat
 	heartbeat.Store(time.Now().UnixNano())
+	obs.stale.Store(int64(2 * max(cfg.CheckpointInterval.Std(), pipeline.DefaultSaveInterval, 30*time.Second)))
 	dcfg := pipeline.DaemonConfig{
 		Config: pipeline.Config{
 			Parsers: all,
@@ -196,6 +210,7 @@ func (c *runCmd) serve(ctx context.Context, e env, cfg *config.Config, reset boo
 			Rejects: outs.deadLetter,
 			Stats:   pipeline.NewStats(),
 			Logger:  e.log,
+			Metrics: obs.metrics,
 		},
 		Inputs:          ins,
 		Store:           store,
@@ -203,7 +218,7 @@ func (c *runCmd) serve(ctx context.Context, e env, cfg *config.Config, reset boo
 		SaveInterval:    cfg.CheckpointInterval.Std(),
 		QueueChunks:     cfg.QueueChunks,
 		ShutdownTimeout: cfg.ShutdownTimeout.Std(),
-		Heartbeat:       &heartbeat,
+		Heartbeat:       heartbeat,
 	}
 	dcfg.BatchSize = cfg.BatchSize
 	if s, ok := any(mappers).(pipeline.StateSaver); ok {
@@ -220,7 +235,7 @@ func (c *runCmd) serve(ctx context.Context, e env, cfg *config.Config, reset boo
 	go func() { done <- pipeline.Follow(runCtx, dcfg) }()
 	e.log.Info("running", "inputs", len(ins), "outputs", len(outs.events), "checkpoint", store.Path())
 	sdNotify(e, sddaemon.SdNotifyReady)
-	stopWatchdog := startWatchdog(e, &heartbeat)
+	stopWatchdog := startWatchdog(e, heartbeat)
 	defer stopWatchdog()
 
 	for {

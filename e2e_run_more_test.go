@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,5 +147,58 @@ func TestRunCyrusNotifySocket(t *testing.T) {
 		if want := js[len(`{"event":"`):strings.Index(js, `","`)]; out[i].Type != want {
 			t.Errorf("event %d is %s, want %s", i, out[i].Type, want)
 		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Prometheus metrics and /healthz on the opt-in listen address.
+func TestRunMetrics(t *testing.T) {
+	t.Parallel()
+	r := newRunDir(t)
+	w := daemontest.NewLogWriter(t, r.log)
+	w.Append(25)
+	addr := freePort(t)
+	d := r.start(t, "--metrics-listen", addr, "--checkpoint-interval", "100ms")
+	r.waitDelivered(t, w)
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz: %d %s", code, body)
+	}
+	var body string
+	daemontest.Eventually(t, 30*time.Second, "metrics after a save", func() bool {
+		_, body = get("/metrics")
+		return strings.Contains(body, "mailevents_checkpoint_saves_total")
+	})
+	for _, want := range []string{
+		`mailevents_lines_read_total{input="files"} 25`,
+		`mailevents_events_written_total{sink="file:` + r.out + `",type="MessageAppend"} 25`,
+		`mailevents_checkpoint_lag_bytes{path="` + r.log + `"} 0`,
+		`mailevents_state_entries{table="dovecot.sessions"}`,
+		`mailevents_oldest_unacknowledged_seconds 0`,
+		`process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if err := d.Stop(30 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 }

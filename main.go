@@ -27,6 +27,7 @@ type cli struct {
 
 	Parse   parseCmd   `cmd:"" help:"Parse log files (plain or gzip) or stdin once and print RFC 5423 events as JSON lines."`
 	Run     runCmd     `cmd:"" help:"Follow log files as a daemon and stream their events without losing any across rotation, restarts and outages."`
+	Check   checkCmd   `cmd:"" help:"Check a configuration file for mailevents run; every problem is named with its key and line."`
 	Version versionCmd `cmd:"" help:"Print the version and build information."`
 }
 
@@ -90,6 +91,10 @@ func run(ctx context.Context, args []string, e env) int {
 			fmt.Fprintf(e.stderr, "mailevents: error: %v\n", err)
 			return exitUsage
 		}
+		var se silentError
+		if errors.As(err, &se) {
+			return exitRuntime // the command has reported it
+		}
 		if errors.Is(err, syscall.EPIPE) {
 			return exitOK // the reader went away (| head): nothing to report
 		}
@@ -98,6 +103,10 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 	return exitOK
 }
+
+// silentError marks an error the command has already reported in its own
+// words (mailevents check lists problems); only the exit status is left.
+type silentError struct{ error }
 
 // usageError marks an error in what the user asked for that kong cannot see
 // (a bad combination of flags), so it exits with the usage code.

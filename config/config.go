@@ -27,6 +27,10 @@ type Config struct {
 	// QueueChunks bounds the memory between the readers and the sinks:
 	// each chunk holds up to 64 KiB of lines.
 	QueueChunks int `toml:"queue_chunks"`
+	// MetricsListen is where Prometheus metrics (/metrics) and /healthz are
+	// served, e.g. "127.0.0.1:9154"; empty: not at all. A reload does not
+	// move it.
+	MetricsListen string `toml:"metrics_listen"`
 
 	Mapping    Mapping `toml:"mapping"`
 	Inputs     []Input `toml:"input"`

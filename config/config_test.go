@@ -89,7 +89,7 @@ func TestProblems(t *testing.T) {
 		{"unknown sink type", input + "[[sink]]\ntype = \"syslog\"\n",
 			[]string{`line 4: sink[1].type: unknown sink type "syslog"`}},
 		{"bad subscription", input + "[[sink]]\ntype = \"stdout\"\n[sink.subscription]\ngroups = [\"mesage\"]\n",
-			[]string{"line 5: sink[1].subscription:", "mesage"}},
+			[]string{`line 6: sink[1].subscription.groups: unknown group "mesage"`}},
 		{"subscription on the dead letters", input + "[dead_letter]\ntype = \"stdout\"\n[dead_letter.subscription]\ngroups = [\"message\"]\n",
 			[]string{"line 5: dead_letter.subscription: dead letters are lines, not events"}},
 		{"all problems at once", "state_dir = \"x\"\n[[input]]\ngrammar = \"x\"\n",

@@ -71,15 +71,25 @@ func Load(path string) (*Config, error) {
 func Parse(name string, data []byte) (*Config, error) {
 	var c Config
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	var ps []Problem
 	if err := dec.Decode(&c); err != nil {
-		return nil, &Error{File: name, Problems: decodeProblems(data, err)}
+		ps = decodeProblems(data, err)
+		var strict *toml.StrictMissingError
+		if !errors.As(err, &strict) {
+			return nil, &Error{File: name, Problems: ps}
+		}
+		// Unknown keys leave the rest decoded: validate it too, so that
+		// every problem is reported in one round.
 	}
 	c.applyDefaults()
-	if ps := c.validate(); len(ps) > 0 {
+	if vs := c.validate(); len(vs) > 0 {
 		lines := keyLines(data)
-		for i := range ps {
-			ps[i].Line = lines.find(ps[i].Key)
+		for i := range vs {
+			vs[i].Line = lines.find(vs[i].Key)
 		}
+		ps = append(ps, vs...)
+	}
+	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
 		return nil, &Error{File: name, Problems: ps}
 	}

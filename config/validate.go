@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,6 +35,11 @@ func (c *Config) validate() []Problem {
 	}
 	if c.QueueChunks < 0 || c.QueueChunks > 4096 {
 		add("queue_chunks", "must be between 1 and 4096, got %d", c.QueueChunks)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			add("metrics_listen", "want HOST:PORT, e.g. \"127.0.0.1:9154\": %v", err)
+		}
 	}
 	if len(c.Inputs) == 0 {
 		add("input", "no [[input]]: the daemon would read nothing")
@@ -169,13 +176,30 @@ func (s *Sink) validate(key string) []Problem {
 		if s.Kafka == nil {
 			add("kafka", "a kafka sink needs a [sink.kafka] table with brokers and topic")
 		} else if err := s.Kafka.Validate(); err != nil {
-			add("kafka", "%v", err)
+			for _, e := range splitJoined(err) {
+				add("kafka", "%v", e)
+			}
 		}
 	default:
 		add("type", "unknown sink type %q; one of stdout, file, kafka", s.Type)
 	}
 	if _, err := subscription.Compile(s.Subscription); err != nil {
-		add("subscription", "%v", err)
+		for _, e := range splitJoined(err) {
+			var se *subscription.Error
+			if errors.As(e, &se) {
+				add("subscription."+se.Key, "%s", strings.TrimPrefix(se.Error(), "subscription."+se.Key+": "))
+				continue
+			}
+			add("subscription", "%v", e)
+		}
 	}
 	return ps
+}
+
+// splitJoined undoes errors.Join, so that each problem gets its own line.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -232,3 +232,34 @@ func (r *Registry) LoadState(state map[string][]byte) error {
 	}
 	return nil
 }
+
+// sizer is a mapper that can say how full its correlation tables are.
+type sizer interface {
+	stateSizes() map[string]int
+}
+
+// StateSizes returns the number of entries of each correlation table, named
+// "<mapper>.<table>" (e.g. "dovecot.sessions"), for the daemon's metrics.
+func (r *Registry) StateSizes() map[string]int {
+	savers, err := r.savers()
+	if err != nil {
+		return nil
+	}
+	out := map[string]int{}
+	for _, s := range savers {
+		if z, ok := s.s.(sizer); ok {
+			for table, n := range z.stateSizes() {
+				out[s.name+"."+table] = n
+			}
+		}
+	}
+	return out
+}
+
+func (d *Dovecot) stateSizes() map[string]int {
+	return map[string]int{"sessions": d.sessions.len(), "flags": d.flags.len(), "pending": d.pending.len()}
+}
+
+func (c *Cyrus) stateSizes() map[string]int {
+	return map[string]int{"sessions": c.sessions.len(), "pids": c.pids.len(), "uidvalidity": c.uidvalidity.len(), "pending": c.pending.len()}
+}

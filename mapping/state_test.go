@@ -453,3 +453,15 @@ func TestRegistryForeignSaverOverBudget(t *testing.T) {
 		t.Errorf("SaveState = %d bytes, %v", len(state["x"]), err)
 	}
 }
+
+func TestStateSizes(t *testing.T) {
+	r := new(Registry)
+	d := NewDovecot(DovecotOptions{ServerHost: "mail"})
+	r.Register("dovecot", d)
+	r.Register("cyrus", NewCyrus(CyrusOptions{ServerHost: "mail"}))
+	d.sessions.put("s1", dcSession{clientIP: "192.0.2.1"})
+	got := r.StateSizes()
+	if got["dovecot.sessions"] != 1 || got["dovecot.flags"] != 0 || got["cyrus.sessions"] != 0 || len(got) != 7 {
+		t.Fatalf("StateSizes = %v", got)
+	}
+}

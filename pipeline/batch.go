@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"time"
 
 	"github.com/mailevents/mailevents/event"
@@ -40,17 +39,9 @@ func (b *batch) addReject(r *Reject) {
 	b.records = append(b.records, sinks.Record{Value: b.arena[start:len(b.arena):len(b.arena)]})
 }
 
-// writeTo writes the batch and empties it; sinks do not retain batches, so the
-// arena is reused.
-func (b *batch) writeTo(ctx context.Context, s sinks.Sink) error {
-	if len(b.records) == 0 {
-		return nil
-	}
-	if err := s.Write(ctx, b.records); err != nil {
-		return err
-	}
+// reset empties the batch once written.
+func (b *batch) reset() {
 	clear(b.records)
 	b.records = b.records[:0]
 	b.arena = b.arena[:0]
-	return nil
 }

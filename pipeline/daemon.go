@@ -327,7 +327,9 @@ func (d *daemon) consume(ctx context.Context, c *chunk) {
 	defer d.pool.put(c)
 	if !d.unflushed() {
 		d.oldest = time.Now()
+		d.p.metrics.setOldest(d.oldest)
 	}
+	d.p.metrics.read(d.cfg.Inputs[c.input].Name(), len(c.lines))
 	d.p.detector = d.detectors[c.input]
 	for i := range c.lines {
 		d.p.line(ctx, c.line(i))
@@ -363,6 +365,7 @@ func (d *daemon) flush(ctx context.Context) error {
 	}
 	d.commit()
 	d.oldest = time.Time{}
+	d.p.metrics.setOldest(d.oldest)
 	if !d.saved && d.unsaved {
 		return d.save()
 	}
@@ -418,6 +421,11 @@ func (d *daemon) save() error {
 		return err
 	}
 	d.unsaved, d.saved = false, true
+	var sizes map[string]int
+	if s, ok := d.cfg.State.(interface{ StateSizes() map[string]int }); ok {
+		sizes = s.StateSizes()
+	}
+	d.p.metrics.saved(store, sizes)
 	return nil
 }
 

@@ -71,13 +71,28 @@ func (o *output) add(ev *event.Event, when time.Time) {
 }
 
 // write writes the output's pending batch once per flush.
-func (o *output) write(ctx context.Context) error {
+func (o *output) write(ctx context.Context, m *Metrics) error {
 	if o.done {
 		return nil
 	}
-	if err := o.batch.writeTo(ctx, o.sink); err != nil {
+	if err := writeMeasured(ctx, &o.batch, o.sink, m); err != nil {
 		return fmt.Errorf("sink %s: %w", o.sink.Name(), err)
 	}
 	o.done = true
+	return nil
+}
+
+// writeMeasured writes b to s and counts the outcome.
+func writeMeasured(ctx context.Context, b *batch, s sinks.Sink, m *Metrics) error {
+	if len(b.records) == 0 {
+		return nil
+	}
+	start := time.Now()
+	if err := s.Write(ctx, b.records); err != nil {
+		m.writeFailed(s.Name())
+		return err
+	}
+	m.written(s.Name(), b.records, time.Since(start))
+	b.reset()
 	return nil
 }

@@ -47,6 +47,7 @@ type Config struct {
 	Dedup     *dedup.Set
 	BatchSize int
 	Logger    *slog.Logger
+	Metrics   *Metrics // nil: none
 }
 
 // Enricher adds to a mapped event what its evidence lacks. It must not fail
@@ -103,6 +104,7 @@ type processor struct {
 	enrichers []Enricher
 	dedup     *dedup.Set
 	stats     *Stats
+	metrics   *Metrics
 	log       *slog.Logger
 	batchSize int
 
@@ -127,6 +129,7 @@ func newProcessor(cfg Config) (*processor, error) {
 		enrichers: cfg.Enrichers,
 		dedup:     cfg.Dedup,
 		stats:     cfg.Stats,
+		metrics:   cfg.Metrics,
 		log:       cfg.Logger,
 		batchSize: cfg.BatchSize,
 	}
@@ -236,6 +239,7 @@ func (p *processor) reject(line source.Line, grammar string, err error) {
 		r.Kind, r.Reason, r.Detail = KindInternal, "grammar or mapper error", err.Error()
 	}
 	p.stats.Rejected[r.Kind+": "+r.Reason]++
+	p.metrics.rejected(grammar, r.Kind)
 	if p.rejSink != nil {
 		p.rejects.addReject(&r)
 	}
@@ -246,12 +250,12 @@ func (p *processor) reject(line source.Line, grammar string, err error) {
 // are not written twice.
 func (p *processor) flush(ctx context.Context) error {
 	for _, o := range p.outputs {
-		if err := o.write(ctx); err != nil {
+		if err := o.write(ctx, p.metrics); err != nil {
 			return fmt.Errorf("writing events: %w", err)
 		}
 	}
 	if p.rejSink != nil {
-		if err := p.rejects.writeTo(ctx, p.rejSink); err != nil {
+		if err := writeMeasured(ctx, &p.rejects, p.rejSink, p.metrics); err != nil {
 			return fmt.Errorf("writing rejected lines: %w", err)
 		}
 	}
