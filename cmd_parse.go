@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -27,6 +28,7 @@ type parseCmd struct {
 	PlainFlagsSet bool   `name:"plain-flagsset" help:"Emit FlagsSet for \\Seen and \\Deleted too, instead of MessageRead and MessageTrash (RFC 5423 §4.2)."`
 	UIDValidity   bool   `name:"uidvalidity" help:"Ask doveadm for each mailbox's UIDVALIDITY, which Dovecot's logs lack (run on the Dovecot host)."`
 	Doveadm       string `help:"The doveadm command for --uidvalidity, with any leading options." default:"doveadm" placeholder:"CMD"`
+	Explain       bool   `help:"Instead of the events, print for each line what every grammar made of it (the rule that matched and its fields, or why none did) and what the line became: the tool for a missing event."`
 	Dedup         bool   `help:"Drop an event that repeats one another grammar reported for the same action (same session, type, mailbox and uidset, within 2 minutes), e.g. Cyrus's syslog and native notifications read together; --stats counts the drops."`
 }
 
@@ -59,12 +61,23 @@ func (c *parseCmd) Run(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	if c.Explain {
+		if len(c.Output) > 0 {
+			return usageError{errors.New("--explain prints explanations, not events: drop --output")}
+		}
+		// The explanation takes stdout; the events are made (so that the
+		// explanation shows what they would be) and dropped.
+		outs.events = []pipeline.Output{{Sink: stdout.NewNamed("discard", io.Discard)}}
+	}
 	cfg := pipeline.Config{
 		Parsers: grammars,
 		Mappers: e.grammars.newMappers(mapperOptions{host: c.serverHost(), plainFlagsSet: c.PlainFlagsSet}),
 		Outputs: outs.events,
 		Stats:   pipeline.NewStats(),
 		Logger:  e.log,
+	}
+	if c.Explain {
+		cfg.Explain = e.stdout
 	}
 	if c.Dedup {
 		cfg.Dedup = dedup.New(0, 0)

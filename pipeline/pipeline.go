@@ -4,6 +4,7 @@
 package pipeline
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -48,6 +49,9 @@ type Config struct {
 	BatchSize int
 	Logger    *slog.Logger
 	Metrics   *Metrics // nil: none
+	// Explain, when set, receives for each line what every grammar made of
+	// it and what it became (parse --explain).
+	Explain io.Writer
 }
 
 // Enricher adds to a mapped event what its evidence lacks. It must not fail
@@ -105,6 +109,7 @@ type processor struct {
 	dedup     *dedup.Set
 	stats     *Stats
 	metrics   *Metrics
+	explain   *explainer
 	log       *slog.Logger
 	batchSize int
 
@@ -142,6 +147,9 @@ func newProcessor(cfg Config) (*processor, error) {
 	if p.batchSize <= 0 {
 		p.batchSize = DefaultBatchSize
 	}
+	if cfg.Explain != nil {
+		p.explain = &explainer{w: bufio.NewWriter(cfg.Explain), parsers: cfg.Parsers}
+	}
 	return p, nil
 }
 
@@ -158,8 +166,14 @@ func (p *processor) pending() int {
 // as events, as a counted ignorable line, or as exactly one dead letter.
 func (p *processor) line(ctx context.Context, line source.Line) {
 	p.stats.Lines++
+	if p.explain != nil {
+		p.explain.line(line)
+	}
 	if len(bytes.TrimSpace(line.Text)) == 0 {
 		p.stats.Ignored[BlankLine]++
+		if p.explain != nil {
+			p.explain.result("blank line: counted, nothing else")
+		}
 		return
 	}
 	if line.Truncated {
@@ -174,6 +188,9 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 	if err != nil {
 		if errors.Is(err, parsers.ErrIgnored) {
 			p.stats.Ignored[name]++
+			if p.explain != nil {
+				p.explain.result("ignored by %s: counted, no event", name)
+			}
 			return
 		}
 		p.reject(line, name, err)
@@ -215,7 +232,13 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 		ev := &p.events[i]
 		if p.dedup != nil && p.dedup.Duplicate(ev, name, rec.Time) {
 			p.stats.Deduplicated[ev.Type]++
+			if p.explain != nil {
+				p.explain.result("%s %s dropped: another grammar reported the same action", ev.Type, ev.GetString(event.ID))
+			}
 			continue
+		}
+		if p.explain != nil {
+			p.explain.result("%s %s (by %s, action %q)", ev.Type, ev.GetString(event.ID), name, rec.Action)
 		}
 		p.stats.Events[ev.Type]++
 		for _, o := range p.outputs {
@@ -240,6 +263,17 @@ func (p *processor) reject(line source.Line, grammar string, err error) {
 	}
 	p.stats.Rejected[r.Kind+": "+r.Reason]++
 	p.metrics.rejected(grammar, r.Kind)
+	if p.explain != nil {
+		by := "no grammar recognises it"
+		if grammar != "" {
+			by = "decided by " + grammar
+		}
+		detail := ""
+		if r.Detail != "" {
+			detail = " (" + r.Detail + ")"
+		}
+		p.explain.result("rejected, %s: %s: %s%s", by, r.Kind, r.Reason, detail)
+	}
 	if p.rejSink != nil {
 		p.rejects.addReject(&r)
 	}
@@ -249,6 +283,11 @@ func (p *processor) reject(line source.Line, grammar string, err error) {
 // letters. After an error it can be called again: outputs that were written
 // are not written twice.
 func (p *processor) flush(ctx context.Context) error {
+	if p.explain != nil {
+		if err := p.explain.w.Flush(); err != nil {
+			return fmt.Errorf("writing the explanation: %w", err)
+		}
+	}
 	for _, o := range p.outputs {
 		if err := o.write(ctx, p.metrics); err != nil {
 			return fmt.Errorf("writing events: %w", err)
