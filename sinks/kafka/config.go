@@ -44,19 +44,21 @@ type Config struct {
 	// acknowledgement a Write cannot know that anything arrived.
 	AcceptLoss bool `toml:"accept_loss"`
 
-	// BatchTimeout bounds how long a partial batch waits before it is sent
-	// (default 5ms). Write hands kafka-go a whole batch at once, so there is
-	// nothing to wait for, yet the last partial batch of each partition
-	// waits this long: it is the floor of every Write's latency, and a
-	// lower value raises one writer's throughput.
+	// BatchTimeout is accepted, and must not be negative, so that configs
+	// that set it keep loading, but nothing reads it: Write holds its whole
+	// batch and sends each partition's share at once, with no timer
+	// waiting for more records.
 	BatchTimeout Duration `toml:"batch_timeout"`
-	// BatchSize is the most records in one produce request per partition
-	// (default 1000).
+	// BatchSize is the most records in one produce request, which holds
+	// one partition's records (default 1000). A partition's share of a
+	// batch beyond it or BatchBytes goes in several requests, sent one
+	// after the other.
 	BatchSize int `toml:"batch_size"`
-	// BatchBytes is the most bytes in one produce request per partition
-	// (default MaxMessageBytes); it may not be below MaxMessageBytes. The
-	// broker refuses a request over the topic's max.message.bytes, so
-	// neither should exceed that: Write copes, record by record, but slowly.
+	// BatchBytes is the most bytes, before compression, in one produce
+	// request (default MaxMessageBytes); it may not be below
+	// MaxMessageBytes. The broker refuses a record batch over the topic's
+	// max.message.bytes, so neither should exceed that: Write copes,
+	// record by record, but slowly.
 	BatchBytes int64 `toml:"batch_bytes"`
 	// WriteTimeout bounds one produce request (default 10s).
 	WriteTimeout Duration `toml:"write_timeout"`
@@ -111,7 +113,6 @@ const (
 	DefaultKey             = KeyUser
 	DefaultCompression     = "zstd"
 	DefaultRequiredAcks    = "all"
-	DefaultBatchTimeout    = 5 * time.Millisecond
 	DefaultBatchSize       = 1000
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultMaxMessageBytes = 1000000
@@ -162,9 +163,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequiredAcks == "" {
 		c.RequiredAcks = DefaultRequiredAcks
-	}
-	if c.BatchTimeout == 0 {
-		c.BatchTimeout = Duration(DefaultBatchTimeout)
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = DefaultBatchSize
@@ -247,8 +245,7 @@ func (c Config) Validate() error {
 	if c.BatchBytes < 0 {
 		add("batch_bytes", "negative")
 	} else if c.BatchBytes > 0 && c.MaxMessageBytes >= 0 && d.BatchBytes < int64(d.MaxMessageBytes) {
-		// kafka-go refuses a whole WriteMessages call when one message is
-		// over BatchBytes, so every record we let through must fit.
+		// Every record the sink lets through must fit in one request.
 		add("batch_bytes", "%d is below max_message_bytes (%d)", c.BatchBytes, d.MaxMessageBytes)
 	}
 	errs = append(errs, c.TLS.validate()...)

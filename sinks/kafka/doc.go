@@ -3,6 +3,17 @@
 // message of the batch is acknowledged (by all in-sync replicas, with the
 // default required_acks = "all").
 //
+// Sending. Write has its whole batch at once, so it partitions it itself
+// and sends one produce request per partition (more if the partition's
+// share exceeds batch_size or batch_bytes), the partitions concurrently,
+// through kafka-go's Client and Transport, which route each request to the
+// partition's leader. kafka-go's Writer is not used: a synchronous
+// WriteMessages waits out its batch timeout for the last, partial batch of
+// every partition, which made that timeout the floor of each Write's
+// latency. Partition counts come from the transport's metadata cache,
+// which it refreshes every few seconds and which Write drops after a
+// failed attempt, so a new leader or new partitions are found.
+//
 // Keys and order. The key is the user by default, so that one user's events
 // land on one partition in the order they were written. Partitions are
 // chosen with kafka-go's Murmur2Balancer, whose hash is the Java client's
@@ -18,24 +29,29 @@
 // "dead-letter"), mailevents-id and mailevents-host (the host of the
 // event's uri), so consumers can filter without parsing JSON.
 //
-// Failure model. kafka-go retries a failed produce request a few times and
-// then reports an error per message. Write then sends again only the
-// messages that failed, with backoff, until all are acknowledged or the
-// context ends. A message sent again may already have been written (the
-// broker can store a request whose response was lost), so consumers can
-// see a record twice, always with the same mailevents-id, but never lose
-// one Write reported. To keep per-key order despite that, when a message
-// fails, the later messages of the batch with the same topic and key are
-// sent again after it even if they succeeded: a consumer may then see
-// A2 A1 A2, but the last copy of each is in order. Errors the broker will
-// not change its mind about (authorization, an unsupported codec) end
-// Write at once; the pipeline then retries the batch with its own backoff.
+// Failure model. When a produce request fails, its partition's later
+// requests in that attempt are not sent, so that nothing overtakes the
+// failed records; the other partitions go on. Write then sends again only
+// the messages that were not acknowledged, with backoff, until all are
+// acknowledged or the context ends or Close is called. A message sent
+// again may already have been written (the broker can store a request
+// whose response was lost), so consumers can see a record twice, always
+// with the same mailevents-id, but never lose one Write reported. To keep
+// per-key order despite that, when a message fails, the later messages of
+// the batch with the same topic and key are sent again after it even if
+// they succeeded (they can, when a topic gained partitions between
+// attempts): a consumer may then see A2 A1 A2, but the last copy of each
+// is in order. Errors the broker will not change its mind about
+// (authorization, an unsupported codec) end Write at once; the pipeline
+// then retries the batch with its own backoff.
 //
 // Oversized records. The broker refuses a record batch over its
-// message.max.bytes, and kafka-go refuses a whole call when one message is
-// over its batch limit, so a single oversized record would block the
-// pipeline forever. Write therefore sets aside any record over
-// max_message_bytes (and any the broker refuses as MESSAGE_TOO_LARGE) and
-// hands it to Options.Oversize, which the daemon wires to its dead-letter
-// output; without that callback Write fails naming the record.
+// message.max.bytes, so a single oversized record would block the pipeline
+// forever. Write therefore sets aside any record over max_message_bytes,
+// and hands it to Options.Oversize, which the daemon wires to its
+// dead-letter output; without that callback Write fails naming the record.
+// When the broker refuses a request as MESSAGE_TOO_LARGE (the topic's
+// max.message.bytes is below max_message_bytes), its records are sent
+// again one per request, and those refused alone are set aside the same
+// way.
 package kafka

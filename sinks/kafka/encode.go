@@ -19,9 +19,9 @@ const (
 
 // messageOverhead bounds what a message costs beyond its key, value and
 // header bytes: kafka-go's own size estimate (crc, magic, attributes,
-// timestamp, length prefixes) plus varint lengths per header. Keeping our
-// count at or above kafka-go's means a record we let through never trips
-// kafka-go's whole-call MessageTooLargeError.
+// timestamp, length prefixes) plus varint lengths per header. A record in
+// a v2 record batch usually takes less, so max_message_bytes and
+// batch_bytes err on the safe side.
 const (
 	messageOverhead = 4 + 1 + 1 + 8 + 4 + 4 + 5
 	headerOverhead  = 5 + 5
@@ -35,7 +35,8 @@ type oversized struct {
 
 // encoder turns records into kafka-go messages, copying every byte into
 // its own arena: the batch belongs to the caller once Write returns, while
-// kafka-go may still hold messages of an abandoned (cancelled) Write.
+// kafka-go's transport may still be encoding a request of an abandoned
+// (cancelled or timed out) Write.
 type encoder struct {
 	cfg     *Config
 	headers bool

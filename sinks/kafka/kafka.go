@@ -18,8 +18,8 @@ import (
 
 // Options are the sink's wiring, as opposed to its user-facing Config.
 type Options struct {
-	// Logger receives retries and kafka-go's own error lines (at debug
-	// level); nil discards them. The sink adds no attribute naming itself:
+	// Logger receives retries, and each failed produce request at debug
+	// level; nil discards them. The sink adds no attribute naming itself:
 	// the caller's logger is expected to carry one.
 	Logger *slog.Logger
 	// Oversize receives each record set aside as too large, with a
@@ -33,10 +33,6 @@ type Options struct {
 }
 
 // Stats are the sink's counters since Open.
-//
-// kafka-go's own Writer.Stats().Messages counts every message of every
-// produce attempt, re-sends included, so it is not a delivery count;
-// Delivered is.
 type Stats struct {
 	// Delivered counts messages acknowledged by the brokers, once per
 	// Write that sent them (a batch the pipeline writes again counts again).
@@ -79,14 +75,6 @@ func (e *TooLargeError) Error() string {
 
 func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 
-// kafka-go gives up on a produce request after this many attempts, and
-// Write's own loop, which honours its context and logs, takes over.
-const (
-	kgoAttempts   = 3
-	kgoBackoffMin = 50 * time.Millisecond
-	kgoBackoffMax = 500 * time.Millisecond
-)
-
 // Write's own backoff between attempts, doubling from the first to the cap.
 const (
 	retryBackoffMin = 100 * time.Millisecond
@@ -104,7 +92,8 @@ type Writer struct {
 	routed   bool // cfg.TopicByGroup is in use: every message names its topic
 
 	transport *kafkago.Transport
-	kw        *kafkago.Writer
+	client    *kafkago.Client
+	balancer  kafkago.Balancer
 	acks      kafkago.RequiredAcks
 	codec     kafkago.Compression
 
@@ -115,10 +104,9 @@ type Writer struct {
 	closeOnce sync.Once
 	closed    bool // guarded by sem
 
-	// Guarded by sem. solo sends one message per produce request, so that a
-	// broker's MESSAGE_TOO_LARGE names one record; made on first need.
-	solo *kafkago.Writer
-	enc  encoder
+	// Guarded by sem.
+	enc   encoder
+	parts []int // 0, 1, 2...: the balancer's partition list
 
 	delivered, resent, oversized, errs atomic.Uint64
 }
@@ -161,40 +149,18 @@ func Open(cfg Config, opts Options) (*Writer, error) {
 		w.log.Warn("kafka: SASL PLAIN without TLS sends the password in clear text")
 	}
 	w.transport = &kafkago.Transport{ClientID: cfg.ClientID, TLS: tlsConf, SASL: mech}
-	w.kw = w.newKafkaWriter(cfg.BatchSize)
+	w.client = &kafkago.Client{
+		Addr:      kafkago.TCP(cfg.Brokers...),
+		Timeout:   time.Duration(cfg.WriteTimeout),
+		Transport: w.transport,
+	}
+	// Consistent false: a nil key gets a random partition and any other
+	// key the Java client's murmur2 partition, which is librdkafka's
+	// default murmur2_random. Consistent true would send every unkeyed
+	// message (dead letters, key = "none") to one hot partition.
+	w.balancer = kafkago.Murmur2Balancer{}
 	w.enc = encoder{cfg: &w.cfg, headers: w.headers, routed: w.routed}
 	return w, nil
-}
-
-func (w *Writer) newKafkaWriter(batchSize int) *kafkago.Writer {
-	kw := &kafkago.Writer{
-		Addr: kafkago.TCP(w.cfg.Brokers...),
-		// Consistent false: a nil key gets a random partition and any other
-		// key the Java client's murmur2 partition, which is librdkafka's
-		// default murmur2_random. Consistent true would send every unkeyed
-		// message (dead letters, key = "none") to one hot partition.
-		Balancer:        kafkago.Murmur2Balancer{},
-		MaxAttempts:     kgoAttempts,
-		WriteBackoffMin: kgoBackoffMin,
-		WriteBackoffMax: kgoBackoffMax,
-		BatchSize:       batchSize,
-		BatchBytes:      w.cfg.BatchBytes,
-		BatchTimeout:    time.Duration(w.cfg.BatchTimeout),
-		WriteTimeout:    time.Duration(w.cfg.WriteTimeout),
-		RequiredAcks:    w.acks,
-		Compression:     w.codec,
-		Transport:       w.transport,
-		ErrorLogger: kafkago.LoggerFunc(func(format string, args ...any) {
-			if w.log.Enabled(context.Background(), slog.LevelDebug) {
-				w.log.Debug("kafka-go: " + fmt.Sprintf(format, args...))
-			}
-		}),
-	}
-	if !w.routed {
-		// kafka-go wants the topic on the writer or on every message, not both.
-		kw.Topic = w.cfg.Topic
-	}
-	return kw
 }
 
 // Name implements sinks.Sink.
@@ -268,9 +234,11 @@ func (w *Writer) unhandled(over []oversized) error {
 	return fmt.Errorf("kafka sink %s: no oversize handler: %w", w.name, errors.Join(errs...))
 }
 
-// Close implements sinks.Sink. It waits for a Write in progress to end
-// (a Write in its retry wait ends at once) and for kafka-go to finish what
-// it has in flight, unless ctx ends first. It is idempotent.
+// Close implements sinks.Sink. It waits for a Write in progress to end,
+// unless ctx ends first, and closes the connections. A Write waiting to
+// send again ends at once; one waiting for the brokers' answers ends when
+// they answer or write_timeout passes, so that an attempt that succeeds is
+// reported as such. It is idempotent.
 func (w *Writer) Close(ctx context.Context) error {
 	w.closeOnce.Do(func() { close(w.done) })
 	select {
@@ -283,21 +251,8 @@ func (w *Writer) Close(ctx context.Context) error {
 		return nil
 	}
 	w.closed = true
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		_ = w.kw.Close() // kafka-go's Close always returns nil
-		if w.solo != nil {
-			_ = w.solo.Close()
-		}
-		w.transport.CloseIdleConnections()
-	}()
-	select {
-	case <-finished:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("kafka sink %s: close: %w", w.name, ctx.Err())
-	}
+	w.transport.CloseIdleConnections()
+	return nil
 }
 
 func ackValue(s string) kafkago.RequiredAcks {

@@ -265,3 +265,51 @@ func seqOf(t testing.TB, value []byte) int {
 	}
 	return *v.Seq
 }
+
+// TestSplitRequests makes each partition's share of a batch take several
+// produce requests, by count and by bytes, and checks that every record
+// arrives once and each key's records in order.
+func TestSplitRequests(t *testing.T) {
+	b := kafkatest.StartBroker(t, kafkatest.Options{})
+	users := []string{"alice", "bob", "carol", "dave", "erin"}
+	var events []sinks.Record
+	for i := range 400 {
+		events = append(events, testEvent(users[i%len(users)], "MessageNew", "INBOX", i))
+	}
+	for _, tt := range []struct {
+		name     string
+		size     int
+		maxBytes int
+	}{
+		{"batch_size", 7, 0},
+		{"batch_bytes", 0, 2000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			topic := kafkatest.TopicName(t)
+			b.CreateTopic(t, topic, 3, nil)
+			cfg := baseConfig(b, topic)
+			cfg.BatchSize = tt.size
+			cfg.MaxMessageBytes, cfg.BatchBytes = tt.maxBytes, int64(tt.maxBytes)
+			w := mustOpen(t, cfg, Options{})
+			for batch := range slices.Chunk(events, 200) {
+				mustWrite(t, w, batch)
+			}
+			msgs := b.Consume(t, topic)
+			seen := ids(t, msgs)
+			if len(msgs) != len(events) || len(seen) != len(events) {
+				t.Fatalf("read %d messages with %d distinct ids, want %d", len(msgs), len(seen), len(events))
+			}
+			last := map[string]int{}
+			for _, m := range msgs {
+				seq := seqOf(t, m.Value)
+				if prev, ok := last[string(m.Key)]; ok && seq <= prev {
+					t.Errorf("key %q: seq %d after %d", m.Key, seq, prev)
+				}
+				last[string(m.Key)] = seq
+			}
+			if st := w.Stats(); st.Delivered != uint64(len(events)) || st.Errors != 0 {
+				t.Errorf("Stats = %+v, want %d delivered and no errors", st, len(events))
+			}
+		})
+	}
+}

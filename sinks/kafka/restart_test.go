@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	kafkago "github.com/segmentio/kafka-go"
+
 	"github.com/mailevents/mailevents/internal/kafkatest"
 	"github.com/mailevents/mailevents/sinks"
 )
@@ -158,5 +160,68 @@ func TestCloseEndsRetries(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("Write still running after Close returned")
+	}
+}
+
+// TestPartitionsAdded grows a topic while a writer runs and checks that
+// keyed records follow the new partition count once the metadata is
+// refreshed, as a Java producer's would, and never land elsewhere.
+func TestPartitionsAdded(t *testing.T) {
+	const before, after = 2, 6
+	b := kafkatest.StartBroker(t, kafkatest.Options{})
+	topic := kafkatest.TopicName(t)
+	b.CreateTopic(t, topic, before, nil)
+	w := mustOpen(t, baseConfig(b, topic), Options{Logger: testLogger(t)})
+
+	seq := 0
+	writeBatch := func() {
+		var batch []sinks.Record
+		for u := range 24 {
+			batch = append(batch, testEvent(fmt.Sprint("user", u), "MessageNew", "INBOX", seq))
+			seq++
+		}
+		mustWrite(t, w, batch)
+	}
+	writeBatch()
+
+	transport := &kafkago.Transport{}
+	defer transport.CloseIdleConnections()
+	client := &kafkago.Client{Addr: kafkago.TCP(b.Addrs()...), Timeout: 30 * time.Second, Transport: transport}
+	res, err := client.CreatePartitions(writeCtx(t), &kafkago.CreatePartitionsRequest{
+		Topics: []kafkago.TopicPartitionsConfig{{Name: topic, Count: after}},
+	})
+	if err == nil {
+		err = res.Errors[topic]
+	}
+	if err != nil {
+		t.Fatalf("create partitions: %v", err)
+	}
+	// The transport refreshes its metadata at random within 6s.
+	for deadline := time.Now().Add(7 * time.Second); time.Now().Before(deadline); {
+		writeBatch()
+		time.Sleep(250 * time.Millisecond)
+	}
+	lastFrom := seq
+	writeBatch()
+
+	msgs := b.Consume(t, topic)
+	if len(msgs) != seq {
+		t.Fatalf("read %d messages, want %d", len(msgs), seq)
+	}
+	grown := false
+	for _, m := range msgs {
+		h := javaMurmur2(m.Key)
+		old, now := javaPartition(h, before), javaPartition(h, after)
+		switch {
+		case m.Partition == now && now != old:
+			grown = true
+		case seqOf(t, m.Value) >= lastFrom && m.Partition != now:
+			t.Errorf("key %q on partition %d %v after the growth; Java's partitioner puts it on %d", m.Key, m.Partition, 7*time.Second, now)
+		case m.Partition != old && m.Partition != now:
+			t.Errorf("key %q on partition %d; Java's partitioner puts it on %d, or %d before the growth", m.Key, m.Partition, now, old)
+		}
+	}
+	if !grown {
+		t.Errorf("no record on a partition it moved to after the growth")
 	}
 }

@@ -13,64 +13,45 @@ import (
 // send produces msgs until each is acknowledged, or refused by the broker
 // as too large (their indexes are returned), or ctx or Close ends it.
 func (w *Writer) send(ctx context.Context, msgs []kafkago.Message) (refused []int, err error) {
+	if len(msgs) == 0 { // every record set aside: no need to reach the brokers
+		return nil, nil
+	}
+	out := newOutcome(len(msgs))
+	defer func() {
+		if out.unsafe.Load() {
+			w.enc.abandon()
+		}
+	}()
 	pending := make([]int, len(msgs))
 	for i := range pending {
 		pending[i] = i
 	}
-	acked := make([]bool, len(msgs))
-	out := make([]kafkago.Message, 0, len(msgs))
-	solo := false
 	delay := retryBackoffMin
 	for attempt := 1; ; attempt++ {
-		kw := w.kw
-		if solo {
-			kw = w.soloWriter()
-		}
-		out = out[:0]
-		for _, i := range pending {
-			out = append(out, msgs[i])
-		}
-		err := kw.WriteMessages(ctx, out...)
+		w.attempt(ctx, msgs, pending, out)
+		next, tooLarge, err := w.classify(pending, msgs, out)
+		refused = append(refused, tooLarge...)
 		if err == nil {
-			w.ack(acked, pending)
+			if len(tooLarge) > 0 {
+				w.errs.Add(1)
+			}
 			return refused, nil
-		}
-		if ctx.Err() != nil {
-			// kafka-go may still be sending what it was given.
-			w.enc.abandon()
-			return refused, fmt.Errorf("kafka sink %s: %d of %d messages not acknowledged: %w", w.name, len(pending), len(msgs), ctx.Err())
 		}
 		w.errs.Add(1)
-
-		var next, tooLarge []int
-		var nextSolo bool
-		var werrs kafkago.WriteErrors
-		if errors.As(err, &werrs) && len(werrs) == len(pending) {
-			next, tooLarge, nextSolo, err = w.classify(pending, werrs, msgs, acked, solo)
-			refused = append(refused, tooLarge...)
-		} else {
-			// Failed before anything was sent (metadata, connection): all again.
-			next = pending
-			if permanent(err) {
-				err = fmt.Errorf("kafka sink %s: %w", w.name, err)
-			} else {
-				err = retryable{err}
-			}
+		if ctx.Err() != nil {
+			return refused, fmt.Errorf("kafka sink %s: %d of %d messages not acknowledged: %w", w.name, len(next), len(msgs), ctx.Err())
 		}
 		var r retryable
-		switch {
-		case err == nil:
-			// Only refusals of single messages: everything else is acknowledged.
-			return refused, nil
-		case !errors.As(err, &r):
+		if !errors.As(err, &r) {
 			return refused, err
 		}
-		// kafka-go keeps routing by its cached metadata, for up to the
-		// transport's 6s MetadataTTL, even after Not Leader For Partition:
-		// after a failover or a cluster restart every retry until then would
-		// go to the old leader. Dropping the connection pools drops that
-		// cache. A failed attempt is rare, and what can still be in flight
-		// belongs to an abandoned Write, which the pipeline sends again.
+		// The transport routes by its cached metadata, which it refreshes
+		// only every few seconds, even after Not Leader For Partition:
+		// after a failover or a cluster restart every retry until then
+		// would go to the old leader. Dropping the connection pools drops
+		// that cache, and the next attempt starts from fresh metadata. A
+		// failed attempt is rare, and what can still be in flight belongs
+		// to an abandoned Write, which the pipeline sends again.
 		w.transport.CloseIdleConnections()
 		w.resent.Add(uint64(len(next)))
 		w.log.Warn("kafka: send failed; sending again",
@@ -88,7 +69,7 @@ func (w *Writer) send(ctx context.Context, msgs []kafkago.Message) (refused []in
 				w.name, len(next), len(msgs), attempt, ErrClosed, r.err)
 		}
 		delay = min(2*delay, retryBackoffMax)
-		pending, solo = next, nextSolo
+		pending = next
 	}
 }
 
@@ -98,44 +79,48 @@ type retryable struct{ err error }
 func (r retryable) Error() string { return r.err.Error() }
 func (r retryable) Unwrap() error { return r.err }
 
-// classify sorts the outcome of one attempt. It returns the messages to
-// send again, in order, and those the broker refused as too large when each
-// was sent alone; whether the next attempt must send one message per
-// request to find out which ones are too large; and a retryable error to
-// log, or the error that ends Write.
-func (w *Writer) classify(pending []int, werrs kafkago.WriteErrors, msgs []kafkago.Message, acked []bool, solo bool) (next, tooLarge []int, nextSolo bool, err error) {
+// classify sorts the outcome of one attempt. It counts the acknowledged
+// messages as delivered, marks those refused as too large in a request
+// shared with others to be sent alone, and returns the messages to send
+// again, in order, those the broker refused as too large when sent alone,
+// and a retryable error to log, or the error that ends Write.
+func (w *Writer) classify(pending []int, msgs []kafkago.Message, out *outcome) (next, tooLarge []int, err error) {
 	var last error
 	// dirty holds the (topic, key)s that had a failure: the later messages
 	// with that key go again too, so the last copy of each stays in order.
+	// A failed request stops its partition, so this matters only when a
+	// key changes partition between attempts (the topic grew).
 	var dirty map[string]bool
-	for j, i := range pending {
+	for _, i := range pending {
 		m := &msgs[i]
 		var gk string
 		if m.Key != nil {
 			gk = m.Topic + "\x00" + string(m.Key)
 		}
-		e := werrs[j]
+		e := out.errs[i]
 		switch {
 		case e == nil:
-			if !acked[i] {
-				acked[i] = true
+			if !out.acked[i] {
+				out.acked[i] = true
 				w.delivered.Add(1)
 			}
 			if m.Key != nil && dirty[gk] {
 				next = append(next, i)
 			}
 			continue
-		case errors.Is(e, kafkago.MessageSizeTooLarge) && solo:
+		case errors.Is(e, kafkago.MessageSizeTooLarge) && out.alone[i]:
 			tooLarge = append(tooLarge, i)
 			continue
 		case errors.Is(e, kafkago.MessageSizeTooLarge):
-			// One produce request holds several messages, and the broker's
-			// refusal does not say which one is too large.
-			nextSolo = true
+			// The broker's refusal of a request does not say which of its
+			// records is too large.
+			out.solo[i] = true
 		case permanent(e):
-			return nil, nil, false, fmt.Errorf("kafka sink %s: %w", w.name, e)
+			return nil, nil, fmt.Errorf("kafka sink %s: %w", w.name, e)
 		}
-		last = e
+		if last == nil || !errors.Is(e, errSkipped) {
+			last = e
+		}
 		if m.Key != nil {
 			if dirty == nil {
 				dirty = make(map[string]bool)
@@ -145,25 +130,9 @@ func (w *Writer) classify(pending []int, werrs kafkago.WriteErrors, msgs []kafka
 		next = append(next, i)
 	}
 	if last == nil {
-		return next, tooLarge, nextSolo, nil
+		return next, tooLarge, nil
 	}
-	return next, tooLarge, nextSolo, retryable{last}
-}
-
-func (w *Writer) ack(acked []bool, idx []int) {
-	for _, i := range idx {
-		if !acked[i] {
-			acked[i] = true
-			w.delivered.Add(1)
-		}
-	}
-}
-
-func (w *Writer) soloWriter() *kafkago.Writer {
-	if w.solo == nil {
-		w.solo = w.newKafkaWriter(1)
-	}
-	return w.solo
+	return next, tooLarge, retryable{last}
 }
 
 // permanent reports errors that another attempt will not cure: the broker
