@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,8 +17,8 @@ func TestFollowMetrics(t *testing.T) {
 	in := newFeed("/var/log/mail.log", []string{loginLine, saveLine, junkLine, saveLine})
 	sink := newGateSink()
 	cfg, _ := daemonConfig(t, sink, in)
-	var rejects strings.Builder
-	cfg.Rejects = stdout.NewNamed("dead_letter", &rejects)
+	rejects := &lockedBuffer{}
+	cfg.Rejects = stdout.NewNamed("dead_letter", rejects)
 	reg := prometheus.NewPedanticRegistry()
 	cfg.Metrics = pipeline.NewMetrics(reg)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -55,4 +56,22 @@ mailevents_oldest_unacknowledged_seconds 0
 			t.Errorf("%s: %d series, %v", name, n, err)
 		}
 	}
+}
+
+// lockedBuffer is a writer the test reads while the pipeline writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
