@@ -28,6 +28,7 @@ type cli struct {
 	Parse   parseCmd   `cmd:"" help:"Parse log files (plain or gzip) or stdin once and print RFC 5423 events as JSON lines."`
 	Run     runCmd     `cmd:"" help:"Follow log files as a daemon and stream their events without losing any across rotation, restarts and outages."`
 	Check   checkCmd   `cmd:"" help:"Check a configuration file for mailevents run; every problem is named with its key and line."`
+	Doctor  doctorCmd  `cmd:"" help:"Tell, per RFC 5423 event type, whether the local Dovecot or Cyrus configuration lets mailevents see it, and what to change."`
 	Version versionCmd `cmd:"" help:"Print the version and build information."`
 }
 
