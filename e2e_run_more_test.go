@@ -202,3 +202,40 @@ func TestRunMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A second SIGTERM while the first is still draining (here: the only output
+// is a Kafka cluster that is not there) exits at once; the lines that were
+// not written stay unacknowledged for the next start.
+func TestRunSecondSignalForces(t *testing.T) {
+	t.Parallel()
+	r := newRunDir(t)
+	conf := filepath.Join(r.dir, "mailevents.toml")
+	cfg := "state_dir = \"" + r.state + "\"\nshutdown_timeout = \"1m\"\n" +
+		"[[input]]\npaths = [\"" + r.log + "\"]\nfrom_start = true\n" +
+		"[[sink]]\ntype = \"kafka\"\n[sink.kafka]\nbrokers = [\"" + freePort(t) + "\"]\ntopic = \"nowhere\"\n"
+	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, r.log, daemontest.Line(1))
+	d := daemontest.Start(t, "run", "--config", conf)
+	d.WaitLog("send failed", 30*time.Second)
+	d.Signal(syscall.SIGTERM)
+	d.WaitLog("stopping", 30*time.Second)
+	start := time.Now()
+	d.Signal(syscall.SIGTERM)
+	err := d.Wait(30 * time.Second)
+	if err == nil {
+		t.Fatal("a forced exit reported success")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the second signal took %s to end the process (shutdown_timeout is 1m)", took)
+	}
+	if !strings.Contains(d.Stderr(), "second signal") {
+		t.Errorf("no word of the forced exit:\n%s", d.Stderr())
+	}
+	if _, err := os.Stat(filepath.Join(r.state, "checkpoint.json")); err == nil {
+		if off := committedOffset(t, r.state); off != 0 {
+			t.Errorf("checkpoint at %d, although nothing was written", off)
+		}
+	}
+}
