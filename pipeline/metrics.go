@@ -37,8 +37,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mailevents_lines_read_total", Help: "Lines read, by input.",
 		}, []string{"input"}),
 		linesRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mailevents_lines_rejected_total", Help: "Lines that yielded no event and were dead-lettered, by grammar (empty: none recognised the line) and kind.",
-		}, []string{"grammar", "kind"}),
+			Name: "mailevents_lines_rejected_total", Help: "Lines that yielded no event and were dead-lettered, by grammar (empty: none recognised the line), kind and reason.",
+		}, []string{"grammar", "kind", "reason"}),
 		eventsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mailevents_events_written_total", Help: "Records acknowledged by a sink, by sink and event type (dead-letter for rejected lines).",
 		}, []string{"sink", "type"}),
@@ -82,9 +82,9 @@ func (m *Metrics) read(input string, n int) {
 	}
 }
 
-func (m *Metrics) rejected(grammar, kind string) {
+func (m *Metrics) rejected(grammar, kind, reason string) {
 	if m != nil {
-		m.linesRejected.WithLabelValues(grammar, kind).Inc()
+		m.linesRejected.WithLabelValues(grammar, kind, reason).Inc()
 	}
 }
 

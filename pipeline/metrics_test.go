@@ -39,9 +39,9 @@ mailevents_events_written_total{sink="gate",type="MessageAppend"} 2
 # HELP mailevents_lines_read_total Lines read, by input.
 # TYPE mailevents_lines_read_total counter
 mailevents_lines_read_total{input="/var/log/mail.log"} 4
-# HELP mailevents_lines_rejected_total Lines that yielded no event and were dead-lettered, by grammar (empty: none recognised the line) and kind.
+# HELP mailevents_lines_rejected_total Lines that yielded no event and were dead-lettered, by grammar (empty: none recognised the line), kind and reason.
 # TYPE mailevents_lines_rejected_total counter
-mailevents_lines_rejected_total{grammar="",kind="unknown"} 1
+mailevents_lines_rejected_total{grammar="",kind="unknown",reason="no grammar recognises the line"} 1
 # HELP mailevents_oldest_unacknowledged_seconds Age of the oldest line read whose events are not yet acknowledged by every sink (0: none).
 # TYPE mailevents_oldest_unacknowledged_seconds gauge
 mailevents_oldest_unacknowledged_seconds 0

@@ -262,7 +262,7 @@ func (p *processor) reject(line source.Line, grammar string, err error) {
 		r.Kind, r.Reason, r.Detail = KindInternal, "grammar or mapper error", err.Error()
 	}
 	p.stats.Rejected[r.Kind+": "+r.Reason]++
-	p.metrics.rejected(grammar, r.Kind)
+	p.metrics.rejected(grammar, r.Kind, r.Reason)
 	if p.explain != nil {
 		by := "no grammar recognises it"
 		if grammar != "" {
