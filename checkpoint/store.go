@@ -310,22 +310,57 @@ func (s *Store) Save() error {
 }
 
 func (s *Store) save() error {
+	snap, err := s.Snapshot()
+	if err != nil || !snap.changed {
+		return err
+	}
+	return s.write(snap)
+}
+
+// Snapshot is the store's content at one moment: what WriteSnapshot writes.
+type Snapshot struct {
+	gen     uint64
+	changed bool
+	files   map[FileKey]Position
+	state   map[string][]byte
+}
+
+// Snapshot copies the committed positions and the state as they are now.
+// With WriteSnapshot it splits Save in two, so that a caller can take the
+// copy at a moment of its choosing (when the positions and the state it
+// set describe the same point) and leave the writing and its fsyncs to
+// another goroutine while it commits more.
+func (s *Store) Snapshot() (Snapshot, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
+		return Snapshot{}, ErrClosed
 	}
-	if s.gen == s.saved {
-		s.mu.Unlock()
-		return nil
-	}
-	gen := s.gen
 	// Copy under the lock and encode outside it, so that Commit waits for
 	// a map copy at most. The blobs are shared, never modified in place.
-	files, state := maps.Clone(s.files), maps.Clone(s.state)
-	s.mu.Unlock()
+	return Snapshot{gen: s.gen, changed: s.gen != s.saved, files: maps.Clone(s.files), state: maps.Clone(s.state)}, nil
+}
 
-	data, err := encode(files, state)
+// WriteSnapshot writes snap atomically, unless a later one was written
+// already (an older snapshot never replaces a newer file).
+func (s *Store) WriteSnapshot(snap Snapshot) error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if !snap.changed {
+		return nil
+	}
+	return s.write(snap)
+}
+
+// write is called with saveMu held.
+func (s *Store) write(snap Snapshot) error {
+	s.mu.Lock()
+	stale := snap.gen <= s.saved && s.saved != 0
+	s.mu.Unlock()
+	if stale {
+		return nil
+	}
+	data, err := encode(snap.files, snap.state)
 	if err != nil {
 		return fmt.Errorf("checkpoint: encode: %w", err)
 	}
@@ -333,7 +368,7 @@ func (s *Store) save() error {
 		return fmt.Errorf("checkpoint: save %s: %w", s.path, err)
 	}
 	s.mu.Lock()
-	s.saved = gen
+	s.saved = max(s.saved, snap.gen)
 	s.mu.Unlock()
 	return nil
 }

@@ -352,3 +352,44 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("saved state %q", st)
 	}
 }
+
+// A snapshot writes the moment it was taken, not what was committed after
+// it, and an older snapshot never replaces a newer file.
+func TestSnapshot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "checkpoint.json")
+	s := mustOpen(t, path)
+	k := key("/var/log/mail.log", 7)
+	if err := s.Commit(k, Position{Offset: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetState("mapping.x", []byte("at 100")); err != nil {
+		t.Fatal(err)
+	}
+	older, err := s.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(k, Position{Offset: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteSnapshot(older); err != nil {
+		t.Fatal(err)
+	}
+	reread := mustOpen(t, path)
+	if p, _ := reread.Position(k); p.Offset != 100 {
+		t.Fatalf("snapshot wrote offset %d, want the 100 it was taken at", p.Offset)
+	}
+	newer, _ := s.Snapshot()
+	if err := s.WriteSnapshot(newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteSnapshot(older); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := mustOpen(t, path).Position(k); p.Offset != 200 {
+		t.Fatalf("an older snapshot replaced the newer file: offset %d", p.Offset)
+	}
+	if st, _ := mustOpen(t, path).State("mapping.x"); string(st) != "at 100" {
+		t.Fatalf("state %q", st)
+	}
+}
