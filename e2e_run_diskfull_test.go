@@ -78,9 +78,7 @@ func TestRunDiskFull(t *testing.T) {
 		t.Fatalf("growing the tmpfs: %v: %s", err, out)
 	}
 	r.waitDelivered(t, w)
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	got := daemontest.Check(daemontest.ReadEvents(t, r.out), w.Written())
 	assertExact(t, got)
 }

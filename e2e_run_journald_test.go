@@ -74,9 +74,7 @@ path = %q
 		return got
 	}
 	waitEvents(100)
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	appendRecords(101, 150)
 	d = start()
 	if got := waitEvents(150); got.Duplicates > 0 {
@@ -89,9 +87,7 @@ path = %q
 		d = start()
 	}
 	waitEvents(300)
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	got := daemontest.Check(daemontest.ReadEvents(t, r.out), 300)
 	if !got.Complete() || len(got.Unexpected) > 0 || len(got.IDMismatch) > 0 {
 		t.Fatalf("journald delivery: %s", got)

@@ -44,15 +44,11 @@ func TestRunSessionSurvivesRestart(t *testing.T) {
 	appendFile(t, r.log, login)
 	d := r.start(t)
 	daemontest.Eventually(t, 30*time.Second, "the Login event", func() bool { return daemontest.CountLines(r.out) == 1 })
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	appendFile(t, r.log, save)
 	d = r.start(t)
 	daemontest.Eventually(t, 30*time.Second, "the save's event", func() bool { return daemontest.CountLines(r.out) == 2 })
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	events := daemontest.ReadEvents(t, r.out)
 	if events[1].Type != "MessageAppend" || !strings.Contains(events[1].Raw, `"clientIP":"192.0.2.43"`) {
 		t.Fatalf("the event after the restart lost its session: %s", events[1].Raw)
@@ -139,9 +135,7 @@ func TestRunCyrusNotifySocket(t *testing.T) {
 		}
 	}
 	daemontest.Eventually(t, 30*time.Second, "5 events", func() bool { return daemontest.CountLines(r.out) == 5 })
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	out := daemontest.ReadEvents(t, r.out)
 	for i, js := range events {
 		if want := js[len(`{"event":"`):strings.Index(js, `","`)]; out[i].Type != want {
@@ -198,9 +192,7 @@ func TestRunMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 }
 
 // A second SIGTERM while the first is still draining (here: the only output

@@ -36,6 +36,22 @@ func (r runDir) start(t *testing.T, extra ...string) *daemontest.Daemon {
 	return d
 }
 
+// startCaughtUp starts the daemon and waits until every line written so far
+// has its event.
+func (r runDir) startCaughtUp(t *testing.T, w *daemontest.LogWriter, extra ...string) *daemontest.Daemon {
+	d := r.start(t, extra...)
+	r.waitDelivered(t, w)
+	return d
+}
+
+// stopDaemon stops d with SIGTERM and fails the test unless it exits cleanly.
+func stopDaemon(t *testing.T, d *daemontest.Daemon) {
+	t.Helper()
+	if err := d.Stop(60 * time.Second); err != nil {
+		t.Fatalf("stop: %v\n%s", err, d.Stderr())
+	}
+}
+
 // waitDelivered waits until every written line has its event.
 func (r runDir) waitDelivered(t *testing.T, w *daemontest.LogWriter) daemontest.Delivery {
 	t.Helper()
@@ -87,17 +103,14 @@ func TestRunRotation(t *testing.T) {
 			r := newRunDir(t)
 			w := daemontest.NewLogWriter(t, r.log)
 			w.Append(50)
-			d := r.start(t)
-			r.waitDelivered(t, w)
+			d := r.startCaughtUp(t, w)
 			for range 3 {
 				w.Append(30)
 				tc.rotate(w)
 				w.Append(30)
 				r.waitDelivered(t, w)
 			}
-			if err := d.Stop(30 * time.Second); err != nil {
-				t.Fatalf("stop: %v", err)
-			}
+			stopDaemon(t, d)
 			assertExact(t, daemontest.Check(daemontest.ReadEvents(t, r.out), w.Written()))
 		})
 		t.Run(tc.name+"/stopped", func(t *testing.T) {
@@ -105,11 +118,8 @@ func TestRunRotation(t *testing.T) {
 			r := newRunDir(t)
 			w := daemontest.NewLogWriter(t, r.log)
 			w.Append(50)
-			d := r.start(t)
-			r.waitDelivered(t, w)
-			if err := d.Stop(30 * time.Second); err != nil {
-				t.Fatalf("stop: %v", err)
-			}
+			d := r.startCaughtUp(t, w)
+			stopDaemon(t, d)
 			if !tc.gone {
 				w.Append(25) // the rotated file's tail, written while stopped
 			}
@@ -137,11 +147,8 @@ func TestRunTwoRotationsWhileStopped(t *testing.T) {
 			r := newRunDir(t)
 			w := daemontest.NewLogWriter(t, r.log)
 			w.Append(40)
-			d := r.start(t)
-			r.waitDelivered(t, w)
-			if err := d.Stop(30 * time.Second); err != nil {
-				t.Fatal(err)
-			}
+			d := r.startCaughtUp(t, w)
+			stopDaemon(t, d)
 			for range 2 {
 				w.Append(15)
 				tc.rotate(w)
@@ -160,11 +167,8 @@ func TestRunGracefulShutdown(t *testing.T) {
 	r := newRunDir(t)
 	w := daemontest.NewLogWriter(t, r.log)
 	w.Append(200)
-	d := r.start(t)
-	r.waitDelivered(t, w)
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, d.Stderr())
-	}
+	d := r.startCaughtUp(t, w)
+	stopDaemon(t, d)
 	store, err := checkpoint.Open(filepath.Join(r.state, "checkpoint.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -181,9 +185,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 	w.Append(10)
 	d = r.start(t)
 	r.waitDelivered(t, w)
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	assertExact(t, daemontest.Check(daemontest.ReadEvents(t, r.out), w.Written()))
 }
 
@@ -213,9 +215,7 @@ func TestRunCorruptCheckpoint(t *testing.T) {
 	}
 	d = r.start(t, "--reset-checkpoint")
 	r.waitDelivered(t, w)
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 }
 
 // SIGHUP reopens the output file: logrotate moves it away, and the events
@@ -225,8 +225,7 @@ func TestRunSIGHUPReopensOutput(t *testing.T) {
 	r := newRunDir(t)
 	w := daemontest.NewLogWriter(t, r.log)
 	w.Append(30)
-	d := r.start(t)
-	r.waitDelivered(t, w)
+	d := r.startCaughtUp(t, w)
 	moved := r.out + ".1"
 	if err := os.Rename(r.out, moved); err != nil {
 		t.Fatal(err)
@@ -240,9 +239,7 @@ func TestRunSIGHUPReopensOutput(t *testing.T) {
 	daemontest.Eventually(t, 60*time.Second, "events in the new file", func() bool {
 		return daemontest.CountLines(r.out) == 30
 	})
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	all := append(daemontest.ReadEvents(t, moved), daemontest.ReadEvents(t, r.out)...)
 	assertExact(t, daemontest.Check(all, w.Written()))
 }
@@ -271,8 +268,6 @@ func TestRunSIGHUPKeepsConfigWhenInvalid(t *testing.T) {
 	}
 	w.Append(10)
 	r.waitDelivered(t, w)
-	if err := d.Stop(30 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	stopDaemon(t, d)
 	assertExact(t, daemontest.Check(daemontest.ReadEvents(t, r.out), w.Written()))
 }

@@ -61,9 +61,7 @@ func TestRunTortureKill(t *testing.T) {
 		}
 	}
 	got := r.waitDelivered(t, w)
-	if err := d.Stop(60 * time.Second); err != nil {
-		t.Fatalf("final stop: %v", err)
-	}
+	stopDaemon(t, d)
 	got = daemontest.Check(daemontest.ReadEvents(t, r.out), w.Written())
 	t.Logf("torture: %d kills survived, %d rename and %d copytruncate rotations, %d lines written, %d events lost, %d duplicates (all with their original's id: %v), %s",
 		kills, renames, truncations, got.Written, len(got.Missing), got.Duplicates, len(got.IDMismatch) == 0, time.Since(start).Round(time.Millisecond))
