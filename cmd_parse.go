@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mailevents/mailevents/config"
 	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/enrich"
 	"github.com/mailevents/mailevents/pipeline"
+	"github.com/mailevents/mailevents/seal"
 	"github.com/mailevents/mailevents/sinks"
 	"github.com/mailevents/mailevents/sinks/stdout"
 	"github.com/mailevents/mailevents/source"
@@ -30,6 +32,7 @@ type parseCmd struct {
 	Doveadm       string `help:"The doveadm command for --uidvalidity, with any leading options." default:"doveadm" placeholder:"CMD"`
 	Explain       bool   `help:"Instead of the events, print for each line what every grammar made of it (the rule that matched and its fields, or why none did) and what the line became: the tool for a missing event."`
 	Dedup         bool   `help:"Drop an event that repeats one another grammar reported for the same action (same session, type, mailbox and uidset, within 2 minutes), e.g. Cyrus's syslog and native notifications read together; --stats counts the drops."`
+	SealKey       string `name:"seal-key" help:"Seal every output with this Ed25519 private key (mailevents keygen): each event gets a seq and a hash chain value, and a signed seal ends the run, which is a stream of its own; see mailevents verify." placeholder:"FILE" type:"path"`
 }
 
 func (c *parseCmd) Help() string {
@@ -141,8 +144,14 @@ func (c *parseCmd) openOutputs(e env) (*outputs, error) {
 		}
 		cfgs = append(cfgs, s)
 	}
+	if c.SealKey != "" {
+		for i := range cfgs {
+			cfgs[i].Seal = &config.Seal{KeyFile: c.SealKey, Interval: config.Duration(seal.DefaultInterval)}
+		}
+	}
 	if err := config.ValidateSinks(cfgs); err != nil {
 		return nil, usageError{err}
 	}
-	return openOutputs(e, cfgs, nil)
+	// The run's start names its streams: a parse run is a stream of its own.
+	return openOutputs(e, cfgs, nil, sealing{host: c.serverHost(), run: time.Now().UTC().Format(time.RFC3339Nano)})
 }

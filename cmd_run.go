@@ -19,6 +19,7 @@ import (
 	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/enrich"
 	"github.com/mailevents/mailevents/pipeline"
+	"github.com/mailevents/mailevents/seal"
 )
 
 type runCmd struct {
@@ -33,6 +34,7 @@ type runCmd struct {
 	Poll            bool          `help:"Poll files instead of using inotify."`
 	MetricsListen   string        `name:"metrics-listen" help:"Serve Prometheus metrics (/metrics) and /healthz on HOST:PORT, e.g. 127.0.0.1:9154; overrides metrics_listen (default: off)." placeholder:"ADDR"`
 	CheckpointEvery time.Duration `name:"checkpoint-interval" help:"How often acknowledged positions are saved; after a crash at most this much is read again. Overrides checkpoint_interval (default 2s)." placeholder:"DURATION"`
+	SealKey         string        `name:"seal-key" help:"Seal every output with this Ed25519 private key (mailevents keygen), as [sink.seal] key_file does; the streams go on across restarts. Without --config only." placeholder:"FILE" type:"path"`
 	Files           []string      `arg:"" optional:"" help:"Log files or globs to follow; '-' reads stdin to its end. Without --config only." placeholder:"LOGFILE|GLOB"`
 }
 
@@ -102,8 +104,8 @@ func (c *runCmd) load() (*config.Config, error) {
 		return nil, usageError{fmt.Errorf("--checkpoint-interval must be at least 100ms, got %s", c.CheckpointEvery)}
 	}
 	if c.Config != "" {
-		if len(c.Files) > 0 || len(c.Output) > 0 || c.DeadLetter != "" {
-			return nil, usageError{errors.New("with --config, inputs and outputs come from the file: drop the log files, --output and --dead-letter")}
+		if len(c.Files) > 0 || len(c.Output) > 0 || c.DeadLetter != "" || c.SealKey != "" {
+			return nil, usageError{errors.New("with --config, inputs and outputs come from the file: drop the log files, --output, --dead-letter and --seal-key")}
 		}
 		cfg, err := config.Load(c.Config)
 		if err != nil {
@@ -151,6 +153,9 @@ func (c *runCmd) load() (*config.Config, error) {
 		if err != nil {
 			return nil, usageError{err}
 		}
+		if c.SealKey != "" {
+			s.Seal = &config.Seal{KeyFile: c.SealKey, Interval: config.Duration(seal.DefaultInterval)}
+		}
 		cfg.Sinks = append(cfg.Sinks, s)
 	}
 	if c.DeadLetter != "" {
@@ -188,7 +193,7 @@ func (c *runCmd) serve(ctx context.Context, e env, cfg *config.Config, reset boo
 	if err != nil {
 		return nil, err
 	}
-	outs, err := openOutputs(e, cfg.Sinks, cfg.DeadLetter)
+	outs, err := openOutputs(e, cfg.Sinks, cfg.DeadLetter, sealing{host: host})
 	if err != nil {
 		return nil, err
 	}

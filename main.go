@@ -29,6 +29,8 @@ type cli struct {
 	Run     runCmd     `cmd:"" help:"Follow log files as a daemon and stream their events without losing any across rotation, restarts and outages."`
 	Check   checkCmd   `cmd:"" help:"Check a configuration file for mailevents run; every problem is named with its key and line."`
 	Doctor  doctorCmd  `cmd:"" help:"Tell, per RFC 5423 event type, whether the local Dovecot or Cyrus configuration lets mailevents see it, and what to change."`
+	Keygen  keygenCmd  `cmd:"" help:"Write a new Ed25519 key pair for sealed sinks: the private key and FILE.pub."`
+	Verify  verifyCmd  `cmd:"" help:"Verify sealed archives (files, stdin or a Kafka topic): every chain link and seal, gaps, reordering, edits and truncation."`
 	Version versionCmd `cmd:"" help:"Print the version and build information."`
 }
 

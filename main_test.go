@@ -40,7 +40,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 //go:generate go test -run ^TestHelp$ -update
 func TestHelp(t *testing.T) {
 	t.Setenv("COLUMNS", "80") // kong wraps help to the terminal's width
-	for _, args := range [][]string{{"--help"}, {"parse", "--help"}, {"run", "--help"}, {"check", "--help"}, {"doctor", "--help"}, {"version", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"parse", "--help"}, {"run", "--help"}, {"check", "--help"}, {"doctor", "--help"}, {"keygen", "--help"}, {"verify", "--help"}, {"version", "--help"}} {
 		name := strings.Join(args[:len(args)-1], "-")
 		if name == "" {
 			name = "mailevents"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailevents/mailevents/config"
 	"github.com/mailevents/mailevents/pipeline"
+	"github.com/mailevents/mailevents/seal"
 	"github.com/mailevents/mailevents/sinks"
 	"github.com/mailevents/mailevents/sinks/file"
 	"github.com/mailevents/mailevents/sinks/kafka"
@@ -23,9 +24,43 @@ type outputs struct {
 	all        []sinks.Sink
 }
 
+// sealing says how a run names the sealed streams whose configuration
+// names none.
+type sealing struct {
+	host string
+	// run is added to those names when the run is a stream of its own
+	// (parse), so that two runs never continue one stream.
+	run string
+}
+
+func (sl sealing) streamID(sc config.Sink) string {
+	if sc.Seal.Stream != "" {
+		return sc.Seal.Stream
+	}
+	id := seal.DefaultID(sl.host, sc.Name)
+	if sl.run != "" {
+		id += "@" + sl.run
+	}
+	return id
+}
+
+// openSeal starts the sealed stream of a sink. Its state, if saved, is
+// loaded by the pipeline from the checkpoint.
+func openSeal(sc config.Sink, sl sealing) (*seal.Stream, error) {
+	signer, err := seal.LoadSigner(sc.Seal.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("sink %s: %w", sc.Name, err)
+	}
+	s, err := seal.NewStream(sl.streamID(sc), signer, sc.Seal.Interval.Std())
+	if err != nil {
+		return nil, fmt.Errorf("sink %s: %w", sc.Name, err)
+	}
+	return s, nil
+}
+
 // openOutputs opens every configured sink. What was opened before a failure
 // is closed again.
-func openOutputs(e env, sinkCfgs []config.Sink, deadCfg *config.Sink) (*outputs, error) {
+func openOutputs(e env, sinkCfgs []config.Sink, deadCfg *config.Sink, sl sealing) (*outputs, error) {
 	o := &outputs{}
 	if deadCfg != nil {
 		s, err := openSink(e, *deadCfg, nil)
@@ -35,6 +70,7 @@ func openOutputs(e env, sinkCfgs []config.Sink, deadCfg *config.Sink) (*outputs,
 		o.deadLetter = s
 		o.all = append(o.all, s)
 	}
+	streams := map[string]string{}
 	for _, sc := range sinkCfgs {
 		s, err := openSink(e, sc, o.oversize(e, sc.Name))
 		if err != nil {
@@ -47,7 +83,19 @@ func openOutputs(e env, sinkCfgs []config.Sink, deadCfg *config.Sink) (*outputs,
 			_ = o.close(context.Background())
 			return nil, fmt.Errorf("sink %s: %w", sc.Name, err)
 		}
-		o.events = append(o.events, pipeline.Output{Sink: s, Filter: f})
+		out := pipeline.Output{Sink: s, Filter: f}
+		if sc.Seal != nil {
+			if out.Seal, err = openSeal(sc, sl); err != nil {
+				_ = o.close(context.Background())
+				return nil, err
+			}
+			if prev, dup := streams[out.Seal.ID()]; dup {
+				_ = o.close(context.Background())
+				return nil, fmt.Errorf("sinks %s and %s would both write the sealed stream %q: give one a [sink.seal] stream", prev, sc.Name, out.Seal.ID())
+			}
+			streams[out.Seal.ID()] = sc.Name
+		}
+		o.events = append(o.events, out)
 	}
 	return o, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mailevents/mailevents/seal"
 	"github.com/mailevents/mailevents/sinks/kafka"
 	"github.com/mailevents/mailevents/subscription"
 )
@@ -102,6 +103,21 @@ type Sink struct {
 	Kafka *kafka.Config `toml:"kafka"`
 
 	Subscription subscription.Config `toml:"subscription"`
+
+	// Seal makes the sink's events a tamper-evident stream (package seal).
+	Seal *Seal `toml:"seal"`
+}
+
+// Seal is a [sink.seal] table: every event the sink takes carries a seq and
+// a hash chain value, and signed seals follow at Interval and at shutdown.
+type Seal struct {
+	// KeyFile is the Ed25519 private key (PKCS #8 PEM, as mailevents
+	// keygen writes it), readable by its owner only.
+	KeyFile string `toml:"key_file"`
+	// Stream is the stream id written into every event; default:
+	// HOST/SINK-NAME.
+	Stream   string   `toml:"stream"`
+	Interval Duration `toml:"interval"` // default 1m
 }
 
 // Duration is a time.Duration written as in Go ("100ms", "5s", "1m30s").
@@ -178,5 +194,8 @@ func (s *Sink) applyDefaults(name string) {
 	}
 	if s.Type == SinkFile && s.Sync == "" {
 		s.Sync = "batch"
+	}
+	if s.Seal != nil && s.Seal.Interval == 0 {
+		s.Seal.Interval = Duration(seal.DefaultInterval)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailevents/mailevents/seal"
 	"github.com/mailevents/mailevents/subscription"
 )
 
@@ -70,8 +71,21 @@ func (c *Config) validate() []Problem {
 		}
 		ps = append(ps, s.validate(key)...)
 	}
+	streams := map[string]string{}
+	for i := range c.Sinks {
+		if sc := c.Sinks[i].Seal; sc != nil && sc.Stream != "" {
+			key := fmt.Sprintf("sink[%d].seal.stream", i+1)
+			if prev, dup := streams[sc.Stream]; dup {
+				add(key, "%q is already the stream of %s: two sinks cannot share a sealed stream", sc.Stream, prev)
+			}
+			streams[sc.Stream] = key
+		}
+	}
 	if c.DeadLetter != nil {
 		ps = append(ps, c.DeadLetter.validate("dead_letter")...)
+		if c.DeadLetter.Seal != nil {
+			add("dead_letter.seal", "dead letters are lines, not events: they cannot be sealed")
+		}
 		if f, err := subscription.Compile(c.DeadLetter.Subscription); err == nil && !f.IsZero() {
 			add("dead_letter.subscription", "dead letters are lines, not events: a subscription cannot apply")
 		}
@@ -183,6 +197,9 @@ func (s *Sink) validate(key string) []Problem {
 	default:
 		add("type", "unknown sink type %q; one of stdout, file, kafka", s.Type)
 	}
+	if s.Seal != nil {
+		ps = append(ps, s.Seal.validate(key+".seal")...)
+	}
 	if _, err := subscription.Compile(s.Subscription); err != nil {
 		for _, e := range splitJoined(err) {
 			var se *subscription.Error
@@ -202,4 +219,23 @@ func splitJoined(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+func (s *Seal) validate(key string) []Problem {
+	var ps []Problem
+	add := func(k, format string, args ...any) {
+		ps = append(ps, Problem{Key: key + "." + k, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !filepath.IsAbs(s.KeyFile) {
+		add("key_file", "a sealed sink needs the absolute path of its Ed25519 private key (mailevents keygen writes one), got %q", s.KeyFile)
+	}
+	if s.Stream != "" {
+		if err := seal.ValidateID(s.Stream); err != nil {
+			add("stream", "%v", err)
+		}
+	}
+	if d := s.Interval.Std(); d < time.Second {
+		add("interval", "must be at least 1s, got %s", d)
+	}
+	return ps
 }

@@ -32,6 +32,10 @@ const (
 // failure as a future event; until it is registered it is a vnd. type.
 const (
 	LoginFailed Type = "vnd.mailevents.LoginFailed"
+	// Seal is not an event of the message store: it is the signed
+	// checkpoint record of a sealed output stream (package seal), written
+	// through the same sink after the events it covers.
+	Seal Type = "vnd.mailevents.Seal"
 )
 
 // RFCTypes lists the RFC 5423 event types in the RFC's order.

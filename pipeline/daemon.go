@@ -82,9 +82,6 @@ type DaemonConfig struct {
 	Heartbeat *atomic.Int64
 }
 
-// statePrefix marks the checkpoint state blobs that belong to the mapping.
-const statePrefix = "mapping."
-
 // Follow runs the daemon's pipeline until ctx is done or every input has
 // ended: readers, one per input, hand chunks of lines to a single processor
 // that parses, maps, batches and writes them to every output, retrying a
@@ -167,23 +164,6 @@ func newDaemon(cfg DaemonConfig) (*daemon, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-func (d *daemon) loadState() error {
-	if d.cfg.State == nil || d.cfg.Store == nil {
-		return nil
-	}
-	blobs := map[string][]byte{}
-	for _, name := range d.cfg.Store.StateNames() {
-		if len(name) > len(statePrefix) && name[:len(statePrefix)] == statePrefix {
-			b, _ := d.cfg.Store.State(name)
-			blobs[name[len(statePrefix):]] = b
-		}
-	}
-	if err := d.cfg.State.LoadState(blobs); err != nil {
-		return fmt.Errorf("checkpoint %s: mapping state: %w", d.cfg.Store.Path(), err)
-	}
-	return nil
 }
 
 func (d *daemon) run(ctx context.Context) error {
@@ -289,7 +269,7 @@ func (d *daemon) process(ctx context.Context) error {
 			select {
 			case c, ok = <-d.queue:
 			case <-save.C:
-				if err := d.save(); err != nil {
+				if err := d.save(ctx, false); err != nil {
 					return d.shutdown(ctx, err)
 				}
 				continue
@@ -311,7 +291,7 @@ func (d *daemon) process(ctx context.Context) error {
 			if err := d.flush(ctx); err != nil {
 				return d.shutdown(ctx, err)
 			}
-			if err := d.save(); err != nil {
+			if err := d.save(ctx, false); err != nil {
 				return d.shutdown(ctx, err)
 			}
 		case <-ctx.Done():
@@ -346,6 +326,21 @@ func (d *daemon) unflushed() bool { return d.p.pending() > 0 || len(d.acks) > 0 
 // until they are written or ctx ends, then commits the positions of the lines
 // they came from.
 func (d *daemon) flush(ctx context.Context) error {
+	if err := d.write(ctx); err != nil {
+		return err
+	}
+	d.commit()
+	d.oldest = time.Time{}
+	d.p.metrics.setOldest(d.oldest)
+	if !d.saved && d.unsaved {
+		return d.save(ctx, false)
+	}
+	return nil
+}
+
+// write writes the pending batches, retrying with backoff until they are
+// written or ctx ends.
+func (d *daemon) write(ctx context.Context) error {
 	wait := minRetryWait
 	for {
 		err := d.p.flush(ctx)
@@ -362,12 +357,6 @@ func (d *daemon) flush(ctx context.Context) error {
 			return err
 		}
 		wait = min(2*wait, maxRetryWait)
-	}
-	d.commit()
-	d.oldest = time.Time{}
-	d.p.metrics.setOldest(d.oldest)
-	if !d.saved && d.unsaved {
-		return d.save()
 	}
 	return nil
 }
@@ -394,48 +383,6 @@ func (d *daemon) commit() {
 	clear(d.acks)
 }
 
-// save writes the positions and the mapping state. It is called only when
-// every processed line has been written and committed.
-func (d *daemon) save() error {
-	store := d.cfg.Store
-	if store == nil {
-		return nil
-	}
-	if d.cfg.State != nil && d.unsaved {
-		blobs, err := d.cfg.State.SaveState(d.cfg.StateBudget)
-		if err != nil {
-			return fmt.Errorf("saving mapping state: %w", err)
-		}
-		for _, name := range store.StateNames() {
-			if _, keep := blobs[trimPrefix(name)]; !keep && name != trimPrefix(name) {
-				_ = store.SetState(name, nil)
-			}
-		}
-		for name, b := range blobs {
-			if err := store.SetState(statePrefix+name, b); err != nil {
-				return fmt.Errorf("saving mapping state: %w", err)
-			}
-		}
-	}
-	if err := store.Save(); err != nil {
-		return err
-	}
-	d.unsaved, d.saved = false, true
-	var sizes map[string]int
-	if s, ok := d.cfg.State.(interface{ StateSizes() map[string]int }); ok {
-		sizes = s.StateSizes()
-	}
-	d.p.metrics.saved(store, sizes)
-	return nil
-}
-
-func trimPrefix(name string) string {
-	if len(name) > len(statePrefix) && name[:len(statePrefix)] == statePrefix {
-		return name[len(statePrefix):]
-	}
-	return name
-}
-
 // shutdown flushes and saves within ShutdownTimeout. cause is the error that
 // ended processing, nil for a requested stop.
 func (d *daemon) shutdown(ctx context.Context, cause error) error {
@@ -447,7 +394,7 @@ func (d *daemon) shutdown(ctx context.Context, cause error) error {
 	}
 	if err := d.flush(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("final flush: %w (the unwritten lines are read again at the next start)", err))
-	} else if err := d.save(); err != nil {
+	} else if err := d.save(sctx, true); err != nil {
 		errs = append(errs, fmt.Errorf("final checkpoint save: %w", err))
 	}
 	return errors.Join(errs...)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mailevents/mailevents/event"
+	"github.com/mailevents/mailevents/seal"
 	"github.com/mailevents/mailevents/sinks"
 )
 
@@ -24,6 +25,11 @@ type Filter interface {
 type Output struct {
 	Sink   sinks.Sink
 	Filter Filter // nil: every event, unchanged
+	// Seal, when set, makes the sink's events a sealed stream: each event
+	// that passes the filter is stamped with the stream's seq and chain
+	// value, and signed seals follow (see package seal). The daemon saves
+	// the stream's state with the checkpoint.
+	Seal *seal.Stream
 }
 
 // output is an Output with the batch being filled for it.
@@ -31,6 +37,7 @@ type output struct {
 	sink       sinks.Sink
 	filter     Filter
 	transforms bool
+	seal       *seal.Stream
 	batch      batch
 	// done marks an output whose part of the current flush was written, so
 	// that a retry after another output failed does not write it twice.
@@ -44,7 +51,7 @@ func newOutputs(os []Output) []*output {
 		if f != nil && f.IsZero() {
 			f = nil
 		}
-		out = append(out, &output{sink: o.Sink, filter: f, transforms: f != nil && f.Transforms()})
+		out = append(out, &output{sink: o.Sink, filter: f, transforms: f != nil && f.Transforms(), seal: o.Seal})
 	}
 	return out
 }
@@ -54,20 +61,43 @@ func newOutputs(os []Output) []*output {
 // reach another.
 func (o *output) add(ev *event.Event, when time.Time) {
 	if o.filter == nil {
-		o.batch.add(ev, when)
+		o.stamped(ev, when)
 		return
 	}
 	if !o.transforms {
 		if o.filter.Apply(ev) {
-			o.batch.add(ev, when)
+			o.stamped(ev, when)
 		}
 		return
 	}
 	c := ev.Clone()
 	if o.filter.Apply(&c) {
-		o.batch.add(&c, when)
+		o.stamped(&c, when)
 	}
 	c.Release()
+}
+
+// stamped adds ev to the batch, as the next event of the output's sealed
+// stream if it has one. The event is shared with the other outputs, so the
+// stamp goes into the encoded line only.
+func (o *output) stamped(ev *event.Event, when time.Time) {
+	if o.seal == nil {
+		o.batch.add(ev, when)
+		return
+	}
+	o.batch.addStamped(ev, when, o.seal)
+}
+
+// addSeal adds the stream's seal to the batch when one is due. It bypasses
+// the filter: a subscription must never drop a seal.
+func (o *output) addSeal(now time.Time, final bool) bool {
+	if o.seal == nil || !o.seal.Due(now, final) {
+		return false
+	}
+	rec := o.seal.Seal(now, final)
+	o.batch.add(&rec, now)
+	rec.Release()
+	return true
 }
 
 // write writes the output's pending batch once per flush.
@@ -75,8 +105,14 @@ func (o *output) write(ctx context.Context, m *Metrics) error {
 	if o.done {
 		return nil
 	}
+	if o.seal != nil {
+		o.batch.fillChains(o.seal)
+	}
 	if err := writeMeasured(ctx, &o.batch, o.sink, m); err != nil {
 		return fmt.Errorf("sink %s: %w", o.sink.Name(), err)
+	}
+	if o.seal != nil {
+		o.seal.Written()
 	}
 	o.done = true
 	return nil

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/event"
@@ -78,6 +79,7 @@ func Run(ctx context.Context, r source.Reader, cfg Config) error {
 		}
 		if err != nil {
 			if ctx.Err() != nil {
+				p.seal(time.Now(), true)
 				return errors.Join(append(readErrs, p.flush(context.WithoutCancel(ctx)), ctx.Err())...)
 			}
 			p.stats.ReadErrors++
@@ -90,8 +92,16 @@ func Run(ctx context.Context, r source.Reader, cfg Config) error {
 			if err := p.flush(ctx); err != nil {
 				return err
 			}
+			// Everything stamped is written: a seal now covers it all.
+			if p.seal(time.Now(), false) {
+				if err := p.flush(ctx); err != nil {
+					return err
+				}
+			}
 		}
 	}
+	// A run is its own stream, sealed when it ends.
+	p.seal(time.Now(), true)
 	if err := p.flush(ctx); err != nil {
 		return err
 	}
@@ -245,6 +255,19 @@ func (p *processor) line(ctx context.Context, line source.Line) {
 			o.add(ev, rec.Time)
 		}
 	}
+}
+
+// seal adds a seal to the batch of each sealed output that is due one, and
+// reports whether it added any. The seal covers every event stamped so
+// far, which are in the sink or earlier in the batch.
+func (p *processor) seal(now time.Time, final bool) bool {
+	added := false
+	for _, o := range p.outputs {
+		if o.addSeal(now, final) {
+			added = true
+		}
+	}
+	return added
 }
 
 func (p *processor) reject(line source.Line, grammar string, err error) {
