@@ -110,6 +110,10 @@ type daemon struct {
 	pool      chunkPool
 	queue     chan *chunk
 	acks      map[checkpoint.FileKey]checkpoint.Position
+	// ackOrder is the order in which the keys of acks were first read, so
+	// that a rotated file is committed (and forgotten) before the file that
+	// replaced it, never after.
+	ackOrder []checkpoint.FileKey
 	// lastKey is the file each path was last committed in, so that the
 	// entry of a file that rotation replaced can be forgotten.
 	lastKey map[string]checkpoint.FileKey
@@ -315,6 +319,9 @@ func (d *daemon) consume(ctx context.Context, c *chunk) {
 		d.p.line(ctx, c.line(i))
 		cl := &c.lines[i]
 		if cl.key.Path != "" && (i+1 == len(c.lines) || c.lines[i+1].key != cl.key) {
+			if _, seen := d.acks[cl.key]; !seen {
+				d.ackOrder = append(d.ackOrder, cl.key)
+			}
 			d.acks[cl.key] = checkpoint.Position{Offset: cl.pos.End, Cursor: cl.cursor}
 		}
 	}
@@ -363,11 +370,15 @@ func (d *daemon) write(ctx context.Context) error {
 
 func (d *daemon) commit() {
 	store := d.cfg.Store
-	if store == nil {
+	defer func() {
 		clear(d.acks)
+		d.ackOrder = d.ackOrder[:0]
+	}()
+	if store == nil {
 		return
 	}
-	for key, pos := range d.acks {
+	for _, key := range d.ackOrder {
+		pos := d.acks[key]
 		if err := store.Commit(key, pos); err != nil {
 			d.p.log.Error("committing position", "err", err)
 			continue
@@ -380,7 +391,6 @@ func (d *daemon) commit() {
 		d.lastKey[key.Path] = key
 		d.unsaved = true
 	}
-	clear(d.acks)
 }
 
 // shutdown flushes and saves within ShutdownTimeout. cause is the error that
