@@ -208,3 +208,33 @@ func TestPendingRepair(t *testing.T) {
 	}
 	equal(t, "file let go of by Reopen", strs(readLines(t, path+".1")), append(lines(first), lines(second)...))
 }
+
+// A process killed in the middle of writing a batch leaves part of a line;
+// the next Open cuts it off, so that the batch written again (it was never
+// acknowledged) does not land after half a record.
+func TestOpenCutsATornTail(t *testing.T) {
+	for _, tc := range []struct {
+		name, before, want string
+	}{
+		{"whole lines", "{\"a\":1}\n{\"b\":2}\n", "{\"a\":1}\n{\"b\":2}\n"},
+		{"torn last line", "{\"a\":1}\n{\"b\":", "{\"a\":1}\n"},
+		{"only a torn line", "{\"a\"", ""},
+		{"torn line longer than a read", "{\"a\":1}\n" + strings.Repeat("x", 200<<10), "{\"a\":1}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "events.jsonl")
+			if err := os.WriteFile(path, []byte(tc.before), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			w := mustOpen(t, path, Options{})
+			mustWrite(t, w, batch("next", 1, 10))
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(got), tc.want) || strings.Count(string(got), "\n") != strings.Count(tc.want, "\n")+1 {
+				t.Fatalf("after Open and one record: %q", got)
+			}
+		})
+	}
+}

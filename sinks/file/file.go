@@ -18,6 +18,7 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -293,12 +294,46 @@ func (w *Writer) openLocked() error {
 		// all acknowledged.
 		err = syncDir(filepath.Dir(w.path))
 	}
+	var cut int64 = -1
+	if err == nil && fi.Size() > 0 {
+		cut, err = tornTail(w.path, fi.Size())
+	}
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("file sink %s: %w", w.path, err)
 	}
-	w.f, w.dirty, w.repair = f, false, -1
-	return nil
+	w.f, w.dirty, w.repair = f, false, cut
+	// A process killed in the middle of a write(2) of a large batch leaves
+	// part of it behind; that batch was never acknowledged and will be
+	// written again, so the part goes, before anything is appended after
+	// it.
+	return w.repairLocked()
+}
+
+// tornTail returns the size to truncate a file of size bytes to so that it
+// ends with a whole line, or -1 when it does already.
+func tornTail(path string, size int64) (int64, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return -1, err
+	}
+	defer r.Close()
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		chunk := buf[:end-start]
+		if _, err := r.ReadAt(chunk, start); err != nil {
+			return -1, fmt.Errorf("reading the end of the file: %w", err)
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			if start+int64(i)+1 == size {
+				return -1, nil
+			}
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil // no newline at all: one partial line
 }
 
 // releaseLocked syncs (if needed) and closes w.f, leaving it nil. A pending
