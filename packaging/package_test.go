@@ -367,8 +367,10 @@ func checkManPages(t *testing.T) {
 		want := "/usr/share/man/man" + page[0] + "/" + page[1] + "." + page[0] + ".gz"
 		if _, err := os.Stat(want); errors.Is(err, fs.ErrNotExist) && dpkgExcludesManPages(t) {
 			// The .deb has them (checked above); dpkg was told to drop
-			// them on this machine (a slim container image).
-			t.Skipf("dpkg's path-exclude drops /usr/share/man on this machine")
+			// them on this machine (a slim container image). Only this
+			// check is left out: the rest of the install test goes on.
+			t.Logf("dpkg's path-exclude drops /usr/share/man on this machine: man -w not checked")
+			return
 		}
 		out := run(t, "man", "-w", page[0], page[1])
 		if strings.TrimSpace(out) != want {

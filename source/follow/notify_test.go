@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -93,7 +94,10 @@ func TestWatchLimitFallsBackToPolling(t *testing.T) {
 // follower relies on inotify and only re-checks at the safety interval.
 func TestWatchUsedWhenAvailable(t *testing.T) {
 	if !inotifyUsable() {
-		t.Skip("no inotify on this system")
+		if os.Getenv("MAILEVENTS_SKIP_INOTIFY") == "" {
+			t.Fatal("inotify is not usable here; set MAILEVENTS_SKIP_INOTIFY=1 to skip this test on such a system")
+		}
+		t.Skip("no inotify on this system; MAILEVENTS_SKIP_INOTIFY is set")
 	}
 	path := logPath(t)
 	w := create(t, path)
