@@ -122,7 +122,10 @@ type daemon struct {
 	// saved: a save has happened in this run. The first commit is saved
 	// at once: until then a file followed without a checkpoint would, after
 	// a crash and a rotation, be looked for as on a first start.
-	saved    bool
+	saved bool
+	// saver writes the checkpoint off the processing goroutine; nil once
+	// the final save has run (or without a store).
+	saver    *saver
 	readErrs atomic.Int64
 }
 
@@ -184,7 +187,15 @@ func (d *daemon) run(ctx context.Context) error {
 		readers.Wait()
 		close(d.queue)
 	}()
+	if d.cfg.Store != nil {
+		d.saver = newSaver(d.cfg.Store)
+	}
 	err := d.process(ctx)
+	if d.saver != nil {
+		// The final save did not run (it failed before): still wait for
+		// the writes in flight.
+		err = errors.Join(err, d.saver.close())
+	}
 	stopReading()
 	// The readers leave once their Next sees the cancelled context; the
 	// chunks they were still handing over are not acknowledged, so they

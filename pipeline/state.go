@@ -91,7 +91,7 @@ func (d *daemon) save(ctx context.Context, final bool) error {
 			}
 		}
 	}
-	if err := store.Save(); err != nil {
+	if err := d.persist(final); err != nil {
 		return errors.Join(sealErr, err)
 	}
 	d.unsaved, d.saved = false, true
@@ -101,6 +101,28 @@ func (d *daemon) save(ctx context.Context, final bool) error {
 	}
 	d.p.metrics.saved(store, sizes)
 	return sealErr
+}
+
+// persist hands a snapshot of the store to the saver, or, at the final save,
+// waits for it and saves in this goroutine so that Follow returns only once
+// the checkpoint is on disk.
+func (d *daemon) persist(final bool) error {
+	store := d.cfg.Store
+	if final || d.saver == nil {
+		if d.saver != nil {
+			err := d.saver.close()
+			d.saver = nil
+			if err != nil {
+				return err
+			}
+		}
+		return store.Save()
+	}
+	snap, err := store.Snapshot()
+	if err != nil {
+		return err
+	}
+	return d.saver.submit(snap)
 }
 
 func trimPrefix(name string) string {
