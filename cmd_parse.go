@@ -13,7 +13,6 @@ import (
 	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/enrich"
 	"github.com/mailevents/mailevents/pipeline"
-	"github.com/mailevents/mailevents/seal"
 	"github.com/mailevents/mailevents/sinks"
 	"github.com/mailevents/mailevents/sinks/stdout"
 	"github.com/mailevents/mailevents/source"
@@ -132,24 +131,8 @@ func (c *parseCmd) serverHost() string {
 
 // openOutputs opens the --output sinks; stdout when none is given.
 func (c *parseCmd) openOutputs(e env) (*outputs, error) {
-	urls := c.Output
-	if len(urls) == 0 {
-		urls = []string{"-"}
-	}
-	var cfgs []config.Sink
-	for _, u := range urls {
-		s, err := config.SinkFromURL(u)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		cfgs = append(cfgs, s)
-	}
-	if c.SealKey != "" {
-		for i := range cfgs {
-			cfgs[i].Seal = &config.Seal{KeyFile: c.SealKey, Interval: config.Duration(seal.DefaultInterval)}
-		}
-	}
-	if err := config.ValidateSinks(cfgs); err != nil {
+	cfgs, err := config.OutputSinks(c.Output, c.SealKey)
+	if err != nil {
 		return nil, usageError{err}
 	}
 	// The run's start names its streams: a parse run is a stream of its own.

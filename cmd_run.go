@@ -19,7 +19,6 @@ import (
 	"github.com/mailevents/mailevents/dedup"
 	"github.com/mailevents/mailevents/enrich"
 	"github.com/mailevents/mailevents/pipeline"
-	"github.com/mailevents/mailevents/seal"
 )
 
 type runCmd struct {
@@ -145,19 +144,11 @@ func (c *runCmd) load() (*config.Config, error) {
 		cfg.Inputs = append(cfg.Inputs, config.Input{Name: "files", Type: config.InputFile, Grammar: c.Server,
 			Paths: paths, FromStart: c.FromStart, Poll: c.Poll})
 	}
-	if len(c.Output) == 0 {
-		c.Output = []string{"-"}
+	sinks, err := config.OutputSinks(c.Output, c.SealKey)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	for _, u := range c.Output {
-		s, err := config.SinkFromURL(u)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		if c.SealKey != "" {
-			s.Seal = &config.Seal{KeyFile: c.SealKey, Interval: config.Duration(seal.DefaultInterval)}
-		}
-		cfg.Sinks = append(cfg.Sinks, s)
-	}
+	cfg.Sinks = sinks
 	if c.DeadLetter != "" {
 		s, err := config.SinkFromURL(c.DeadLetter)
 		if err != nil {
@@ -165,9 +156,6 @@ func (c *runCmd) load() (*config.Config, error) {
 		}
 		s.Name = "dead_letter"
 		cfg.DeadLetter = &s
-	}
-	if err := config.ValidateSinks(cfg.Sinks); err != nil {
-		return nil, usageError{err}
 	}
 	return cfg, nil
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mailevents/mailevents/seal"
 	"github.com/mailevents/mailevents/sinks/kafka"
 )
 
@@ -39,6 +40,29 @@ func SinkFromURL(raw string) (Sink, error) {
 	default:
 		return Sink{}, fmt.Errorf("output %q: want -, file:PATH or kafka://HOST:PORT/TOPIC", raw)
 	}
+}
+
+// OutputSinks turns a command line's --output URLs into validated sinks:
+// stdout when there are none, each sealed with sealKey when it is set.
+func OutputSinks(urls []string, sealKey string) ([]Sink, error) {
+	if len(urls) == 0 {
+		urls = []string{"-"}
+	}
+	var out []Sink
+	for _, u := range urls {
+		s, err := SinkFromURL(u)
+		if err != nil {
+			return nil, err
+		}
+		if sealKey != "" {
+			s.Seal = &Seal{KeyFile: sealKey, Interval: Duration(seal.DefaultInterval)}
+		}
+		out = append(out, s)
+	}
+	if err := ValidateSinks(out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ValidateSinks checks sinks built from the command line as a file's would

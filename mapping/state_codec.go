@@ -280,21 +280,15 @@ func (d *stateDec) uvarint() uint64 {
 	return v
 }
 
+// varint reads a zigzag-encoded signed varint, as binary.Varint does, by
+// way of uvarint so that the damage checks live in one place.
 func (d *stateDec) varint() int64 {
-	if d.err != nil {
-		return 0
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	v, n := binary.Varint(d.b)
-	switch {
-	case n == 0:
-		d.fail(errStateTruncated)
-		return 0
-	case n < 0:
-		d.fail(errStateVarint)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
+	return x
 }
 
 // count reads the number of strings or entries that follow. Each takes at

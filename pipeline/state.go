@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -37,9 +38,9 @@ func (d *daemon) loadState() error {
 	}
 	blobs := map[string][]byte{}
 	for _, name := range d.cfg.Store.StateNames() {
-		if len(name) > len(statePrefix) && name[:len(statePrefix)] == statePrefix {
+		if short, ok := strings.CutPrefix(name, statePrefix); ok {
 			b, _ := d.cfg.Store.State(name)
-			blobs[name[len(statePrefix):]] = b
+			blobs[short] = b
 		}
 	}
 	if err := d.cfg.State.LoadState(blobs); err != nil {
@@ -81,7 +82,7 @@ func (d *daemon) save(ctx context.Context, final bool) error {
 			return fmt.Errorf("saving mapping state: %w", err)
 		}
 		for _, name := range store.StateNames() {
-			if _, keep := blobs[trimPrefix(name)]; !keep && name != trimPrefix(name) {
+			if short, ok := strings.CutPrefix(name, statePrefix); ok && blobs[short] == nil {
 				_ = store.SetState(name, nil)
 			}
 		}
@@ -123,11 +124,4 @@ func (d *daemon) persist(final bool) error {
 		return err
 	}
 	return d.saver.submit(snap)
-}
-
-func trimPrefix(name string) string {
-	if len(name) > len(statePrefix) && name[:len(statePrefix)] == statePrefix {
-		return name[len(statePrefix):]
-	}
-	return name
 }
