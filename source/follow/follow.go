@@ -131,6 +131,10 @@ type Follower struct {
 	// at path, oldest first, when the follower is more than one rotation
 	// behind.
 	queue []*rotatedFile
+
+	// beforeOpen and beforeList, when set, run as a switch to the next
+	// file opens it and lists the rotated files: tests rotate there.
+	beforeOpen, beforeList func()
 }
 
 // tracked is one open file.

@@ -78,22 +78,72 @@ func (f *Follower) retire() {
 }
 
 // advance leaves the current file, which is read to its end, for the next
-// rotated file in the queue or, when there is none, the file at path.
+// rotated file in the queue or, when there is none, for its successor.
 func (f *Follower) advance() (bool, error) {
+	if len(f.queue) == 0 {
+		return f.successor()
+	}
 	old := f.cur
 	f.retire()
-	if len(f.queue) > 0 {
-		next := f.queue[0]
-		f.queue = f.queue[1:]
-		f.log.Info("reading the next rotated file", "old", old.name, "old_end", old.lr.pos(), "next", next.name)
-		return true, f.useRotated(next, 0)
+	next := f.queue[0]
+	f.queue = f.queue[1:]
+	f.log.Info("reading the next rotated file", "old", old.name, "old_end", old.lr.pos(), "next", next.name)
+	return true, f.useRotated(next, 0)
+}
+
+// switchFile leaves the drained current file for its successor, unless it
+// was written to after the last read.
+func (f *Follower) switchFile() (bool, error) {
+	fi, err := f.cur.lr.f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("follow %s: stat old file: %w", f.path, err)
+	}
+	if fi.Size() > f.cur.lr.pos() {
+		return true, nil // drain that first
+	}
+	return f.successor()
+}
+
+// successor leaves the current file, read to its end, for the files
+// rotated after it, if any, then the file at path. The file at path is
+// opened before the rotated files are listed: in the other order, a file
+// rotated away between the two would be in neither, and lost.
+func (f *Follower) successor() (bool, error) {
+	old := f.cur
+	var mtime time.Time
+	if fi, err := old.lr.f.Stat(); err == nil {
+		mtime = fi.ModTime()
+	}
+	if f.beforeOpen != nil {
+		f.beforeOpen()
 	}
 	file, id, err := openID(f.path, f.path)
-	if isNotExist(err) {
-		return true, nil // read it from 0 once it appears
+	if err != nil && !isNotExist(err) {
+		return false, fmt.Errorf("follow %s: %w", f.path, err)
 	}
-	if err != nil {
-		return true, fmt.Errorf("follow %s: %w", f.path, err)
+	var next *fileID
+	if file != nil {
+		next = &id
+	}
+	if f.beforeList != nil {
+		f.beforeList()
+	}
+	// Listed while old is still open, so that its inode is not reused.
+	between := f.rotatedBetween(old, mtime, next)
+	f.retire()
+	if len(between) > 0 {
+		f.log.Warn("more than one rotation since the file was opened; reading the files rotated in between",
+			"file", old.id.key, "files", names(between))
+		if file != nil {
+			// Opened again, after them, with the rotated files listed
+			// again: it may have been rotated too by then.
+			file.Close()
+		}
+		f.queue = between[1:]
+		return true, f.useRotated(between[0], 0)
+	}
+	if file == nil {
+		return true, nil // read it from 0 once it appears
 	}
 	f.log.Info("switching to new file", "old", old.name, "old_end", old.lr.pos(), "new", id.key)
 	if err := f.use(file, id, 0); err != nil {
@@ -102,46 +152,50 @@ func (f *Follower) advance() (bool, error) {
 	return true, nil
 }
 
-// switchFile leaves the drained current file for the file now at path, or
-// for the rotated files between them if there are any.
-func (f *Follower) switchFile() (bool, error) {
-	old := f.cur
-	fi, err := old.lr.f.Stat()
-	if err != nil {
-		return false, fmt.Errorf("follow %s: stat old file: %w", f.path, err)
+// rotatedBetween returns the rotated files newer than old and older than
+// next (the file at path, if any), opened, oldest first. old is found among
+// them by inode, or by head if it was compressed meanwhile. If it is not
+// there (deleted: the rotation count was exceeded), the files modified no
+// earlier than old's last write are taken instead: timestamps are coarse,
+// and reading a file twice gives duplicates with the same ids, while
+// skipping one loses its events.
+func (f *Follower) rotatedBetween(old *tracked, mtime time.Time, next *fileID) []*rotatedFile {
+	key := old.id.key
+	if len(old.lr.head) > len(old.id.head) { // seen more of the head since opening
+		key.Head = checkpoint.Head{Len: len(old.lr.head), Sum: sha256.Sum256(old.lr.head)}
 	}
-	if fi.Size() > old.lr.pos() {
-		// Written to after our last read: drain that first.
-		return true, nil
-	}
-	if after := f.rotatedAfter(old, fi.ModTime()); len(after) > 0 {
-		f.log.Warn("more than one rotation since the file was opened; reading the files rotated in between",
-			"file", old.id.key, "files", names(after))
-		f.queue = after
-	}
-	return f.advance()
-}
-
-// rotatedAfter returns the rotated files newer than t, opened, oldest
-// first. t is found among them by inode, or by head if it was compressed
-// meanwhile. If it is not there (deleted: the rotation count was
-// exceeded), the files modified after t's last write are taken instead.
-func (f *Follower) rotatedAfter(t *tracked, mtime time.Time) []*rotatedFile {
-	rs := listRotated(f.path, f.log)
-	key := t.id.key
-	if len(t.lr.head) > len(t.id.head) { // seen more of the head since opening
-		key.Head = checkpoint.Head{Len: len(t.lr.head), Sum: sha256.Sum256(t.lr.head)}
+	var rs []*rotatedFile
+	i := -1
+	for attempt := 1; ; attempt++ {
+		// Not finding old may be a listing taken mid-rotation.
+		rs = listRotated(f.path, f.log)
+		if i = locate(rs, key, 0); i >= 0 || attempt == listAttempts {
+			break
+		}
+		closeAll(rs)
+		time.Sleep(listRetryDelay)
 	}
 	var after []*rotatedFile
-	if i := locate(rs, key, 0); i >= 0 {
+	if i >= 0 {
 		after = rs[i+1:]
 	} else {
 		for _, r := range rs {
-			if r.mtime.After(mtime) && !(r.id.key.Dev == key.Dev && r.id.key.Inode == key.Inode) {
+			if !r.mtime.Before(mtime) && !(r.id.key.Dev == key.Dev && r.id.key.Inode == key.Inode) {
 				after = append(after, r)
 			}
 		}
 	}
+	if next != nil {
+		// next rotated away since it was opened: it and what followed
+		// it are read after it, from the open descriptor and by the
+		// next switch.
+		if j := slices.IndexFunc(after, func(r *rotatedFile) bool {
+			return !r.compressed() && sameFile(next.key, r.id)
+		}); j >= 0 {
+			after = after[:j]
+		}
+	}
+	after = slices.Clip(after)
 	for _, r := range rs {
 		if !slices.Contains(after, r) {
 			r.file.Close()

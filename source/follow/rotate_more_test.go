@@ -278,3 +278,40 @@ func TestUnreadableCompressionIgnored(t *testing.T) {
 		t.Fatalf("first line %q at %d", got[0].Text, got[0].Offset)
 	}
 }
+
+// TestRotationDuringSwitch: the writer rotates again while the follower is
+// moving from the file it finished to the file at path, before it opens
+// that file or between opening it and listing the rotated files. The file
+// that was at path for that short while must still be read, once.
+func TestRotationDuringSwitch(t *testing.T) {
+	for _, s := range styles {
+		if !s.reopen {
+			continue // copytruncate keeps one file at path: no switch
+		}
+		for _, point := range []string{"before open", "before list"} {
+			t.Run(s.name+"/"+point, func(t *testing.T) {
+				path := logPath(t)
+				create(t, path).write(lines(1, 10)...)
+				f := open(t, path, Options{FromStart: true})
+				expect(t, f, lines(1, 10)...)
+
+				s.rotate(t, path, 1)
+				create(t, path).write(lines(11, 20)...)
+				rotateAgain := func() {
+					f.beforeOpen, f.beforeList = nil, nil
+					s.rotate(t, path, 2)
+					create(t, path).write(lines(21, 30)...)
+				}
+				if point == "before open" {
+					f.beforeOpen = rotateAgain
+				} else {
+					f.beforeList = rotateAgain
+				}
+
+				got := wait(t, readAll(t, f, 20))
+				checkSequence(t, got, lines(11, 30))
+				checkOffsets(t, path, got, 0, 0)
+			})
+		}
+	}
+}

@@ -146,17 +146,40 @@ func closeAll(rs []*rotatedFile) {
 	}
 }
 
+// A rotation in progress (renames, a compression, a removal) can show a
+// listing of rotated files a state the directory was never in: names read
+// before a rename and opened after it are gone, and a name moved during
+// the read of the directory can be missed altogether. Listings that show
+// such signs are taken again, a few times, some time apart.
+const (
+	listAttempts   = 5
+	listRetryDelay = 20 * time.Millisecond
+)
+
 // listRotated opens the rotated siblings of path that hold data and that
 // can be read, oldest first. A file that vanishes or cannot be read is
 // skipped: the rotated files are a recovery, never a reason to fail.
 func listRotated(path string, log *slog.Logger) []*rotatedFile {
+	for attempt := 1; ; attempt++ {
+		rs, settled := listRotatedOnce(path, log)
+		if settled || attempt == listAttempts {
+			return rs
+		}
+		closeAll(rs)
+		time.Sleep(listRetryDelay)
+	}
+}
+
+// listRotatedOnce is one listing; settled is false when a listed name was
+// gone by the time it was opened.
+func listRotatedOnce(path string, log *slog.Logger) (rs []*rotatedFile, settled bool) {
 	dir, base := filepath.Split(path)
 	ents, err := os.ReadDir(filepath.Clean(dir + "."))
 	if err != nil {
 		log.Debug("cannot list rotated files", "err", err)
-		return nil
+		return nil, true
 	}
-	var rs []*rotatedFile
+	settled = true
 	for _, ent := range ents {
 		rn, ok := parseRotated(base, ent.Name())
 		if !ok {
@@ -164,6 +187,9 @@ func listRotated(path string, log *slog.Logger) []*rotatedFile {
 		}
 		r, err := openRotated(dir+ent.Name(), rn, path)
 		if err != nil {
+			if isNotExist(err) {
+				settled = false
+			}
 			log.Debug("skipping rotated file", "file", dir+ent.Name(), "err", err)
 			continue
 		}
@@ -174,7 +200,7 @@ func listRotated(path string, log *slog.Logger) []*rotatedFile {
 	}
 	rs = dedupe(rs)
 	sortOldestFirst(rs)
-	return rs
+	return rs, settled
 }
 
 // openRotated opens and identifies one rotated file; nil for an empty one.
