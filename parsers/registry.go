@@ -104,8 +104,12 @@ func (d *Detector) Parse(line source.Line) (Parser, Record, error) {
 
 // isUnknown reports whether err is an Unknown SyntaxError. Grammars return
 // the *SyntaxError itself, so a type assertion decides without errors.As,
-// whose target would escape to the heap on every line.
+// whose target would escape to the heap on every line (nil, the common
+// case, included: hence the first test).
 func isUnknown(err error) bool {
+	if err == nil {
+		return false
+	}
 	if se, ok := err.(*SyntaxError); ok {
 		return se.Kind == Unknown
 	}
