@@ -1,6 +1,7 @@
 package event
 
 import (
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -13,9 +14,16 @@ import (
 func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"event":`...)
 	dst = appendJSONString(dst, string(e.Type))
-	for _, f := range e.params {
+	for i := range e.params {
+		f := &e.params[i]
 		if f.rank < len(quotedKeys) {
 			dst = append(dst, quotedKeys[f.rank]...)
+		} else if f.rank == rankVendor {
+			// A vendor name is printable ASCII without '"' or '\\'
+			// (isVendorName), so it needs no escaping.
+			dst = append(dst, ',', '"')
+			dst = append(dst, f.name...)
+			dst = append(dst, '"', ':')
 		} else {
 			dst = append(dst, ',')
 			dst = appendJSONString(dst, string(f.name))
@@ -31,9 +39,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return e.AppendJSON(make([]byte, 0, 256)), nil
 }
 
-func (v Value) appendJSON(dst []byte) []byte {
+func (v *Value) appendJSON(dst []byte) []byte {
 	switch v.kind {
 	case KindString:
+		if v.plain {
+			dst = append(dst, '"')
+			dst = append(dst, v.str...)
+			return append(dst, '"')
+		}
 		return appendJSONString(dst, v.str)
 	case KindInt:
 		return strconv.AppendInt(dst, v.num, 10)
@@ -71,12 +84,8 @@ var plainByte = func() (t [256]bool) {
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := nextSpecial(s, 0); i < len(s); i = nextSpecial(s, i) {
 		c := s[i]
-		if plainByte[c] {
-			i++
-			continue
-		}
 		if c < utf8.RuneSelf {
 			dst = append(dst, s[start:i]...)
 			switch c {
@@ -103,10 +112,41 @@ func appendJSONString(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
-		i += size
+		i += size // valid UTF-8 is written as it is
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// nextSpecial returns the index of the first byte of s at or after i that is
+// not a plain byte (plainByte): a control character, '"', '\\', or a byte of
+// non-ASCII UTF-8. It returns len(s) if there is none. It tests eight bytes
+// at a time (SWAR): strings are mostly plain ASCII.
+func nextSpecial(s string, i int) int {
+	const (
+		lo = 0x0101010101010101
+		hi = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q := x ^ ('"' * lo)
+		b := x ^ ('\\' * lo)
+		// Each term sets the high bit of a byte that is below 0x20, equal
+		// to '"', equal to '\\', or at least 0x80; borrows can mark bytes
+		// above a marked one too, but never below it, so the lowest mark
+		// is the first special byte.
+		if m := ((x-0x20*lo)&^x | (q-lo)&^q | (b-lo)&^b | x) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			return i
+		}
+	}
+	return i
 }
 
 // AppendJSONString appends s as a JSON string exactly as event values are

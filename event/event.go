@@ -60,19 +60,51 @@ func (e *Event) Release() {
 // Set sets parameter p to v, replacing any earlier value.
 func (e *Event) Set(p Param, v Value) {
 	r := rankOf(p)
-	i := len(e.params)
-	// Parameters mostly arrive in output order, so search from the end.
-	for i > 0 && lessField(r, p, e.params[i-1]) {
-		i--
-	}
-	if i > 0 && e.params[i-1].name == p {
-		e.params[i-1].value = v
+	// Parameters mostly arrive in output order: then this is an append,
+	// which only has to store the length when the storage has room.
+	if i := len(e.params); i == 0 || e.params[i-1].rank < r {
+		if i < cap(e.params) {
+			e.params = e.params[:i+1]
+		} else {
+			e.params = append(e.params, field{})
+		}
+		e.params[i].set(p, r, v)
 		return
 	}
-	e.params = slices.Insert(e.params, i, field{name: p, rank: r, value: v})
+	params := e.params
+	i := len(params)
+	// Otherwise search from the end.
+	for i > 0 && lessField(r, p, &params[i-1]) {
+		i--
+	}
+	if i > 0 && params[i-1].name == p {
+		params[i-1].value = v
+		return
+	}
+	// Insert in place, without slices.Insert's generality: the storage
+	// usually has room.
+	params = append(params, field{})
+	copy(params[i+1:], params[i:])
+	params[i].set(p, r, v)
+	e.params = params
 }
 
-func lessField(rank int, name Param, f field) bool {
+// set fills f field by field: copying a field or Value built on the stack
+// as a whole read it back in wider loads than it was written with, which
+// stalled store forwarding and made this the most expensive line of Set.
+// Every field of Value must be copied here (a test checks that Get returns
+// what Set was given).
+func (f *field) set(p Param, r int, v Value) {
+	f.name = p
+	f.rank = r
+	f.value.kind = v.kind
+	f.value.checked = v.checked
+	f.value.plain = v.plain
+	f.value.num = v.num
+	f.value.str = v.str
+}
+
+func lessField(rank int, name Param, f *field) bool {
 	if rank != f.rank {
 		return rank < f.rank
 	}
@@ -95,8 +127,11 @@ func (e *Event) SetInt(p Param, n int64) { e.Set(p, Int(n)) }
 // SetTimestamp sets the timestamp parameter with the given number of
 // fractional-second digits (the precision of the source).
 func (e *Event) SetTimestamp(t time.Time, digits int) {
-	v := String(FormatTimestamp(t, digits))
-	v.checked = t.Year() >= 0 && t.Year() <= 9999 // what RFC 3339 can express
+	var buf [40]byte
+	b, inRange := appendTimestamp(buf[:0], t, digits)
+	v := String(string(b))
+	v.checked = inRange // what RFC 3339 can express
+	v.plain = true      // digits, '-', ':', '.', '+' (also from AppendFormat)
 	e.Set(Timestamp, v)
 }
 
@@ -105,6 +140,7 @@ func (e *Event) SetTimestamp(t time.Time, digits int) {
 func (e *Event) SetUIDSet(s UIDSet) {
 	v := String(s.String())
 	v.checked = !s.IsEmpty()
+	v.plain = true // digits, ':' and ','
 	e.Set(UIDSetParam, v)
 }
 
@@ -117,6 +153,7 @@ func (e *Event) SetURL(p Param, u URL) { e.Set(p, URLValue(u)) }
 func URLValue(u URL) Value {
 	v := String(u.String())
 	v.checked = u.Validate() == nil
+	v.plain = true // String percent-encodes every byte JSON would escape
 	return v
 }
 
@@ -125,6 +162,7 @@ func URLValue(u URL) Value {
 func UIDValue(uid uint32) Value {
 	v := String(strconv.FormatUint(uint64(uid), 10))
 	v.checked = uid != 0
+	v.plain = true
 	return v
 }
 
@@ -134,9 +172,20 @@ func (e *Event) SetFlags(flags []string) { e.SetString(FlagNames, strings.Join(f
 
 // Get returns the value of p.
 func (e *Event) Get(p Param) (Value, bool) {
+	// Parameters are sorted by rank, and an RFC parameter's rank names it:
+	// comparing integers, and stopping at the first greater rank, beats
+	// comparing names (sinks ask for several per event).
+	r := rankOf(p)
 	for i := range e.params {
-		if e.params[i].name == p {
-			return e.params[i].value, true
+		f := &e.params[i]
+		if f.rank < r {
+			continue
+		}
+		if f.rank > r {
+			break
+		}
+		if r < rankVendor || r == rankContent || f.name == p {
+			return f.value, true
 		}
 	}
 	return Value{}, false

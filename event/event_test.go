@@ -205,6 +205,24 @@ func TestParamRankFollowsEncodingOrder(t *testing.T) {
 	if r, ok := paramRank(MessageContent); !ok || r != rankContent {
 		t.Errorf("messageContent rank %d", r)
 	}
+	for p, r := range map[Param]int{
+		Timestamp: rankTimestamp, ClientIP: rankClientIP, OldMailboxID: rankOldMailboxID,
+		MailboxID: rankMailboxID, URI: rankURI, UIDSetParam: rankUIDSet, FlagNames: rankFlagNames,
+	} {
+		if got := rankOf(p); got != r {
+			t.Errorf("rankOf(%s) = %d, the constant says %d", p, got, r)
+		}
+	}
+	for _, p := range []Param{ID, Source, Server, Session, "vnd.x", "vnd.dovecot.from"} {
+		if rankOf(p) != rankVendor {
+			t.Errorf("rankOf(%s) = %d, want rankVendor", p, rankOf(p))
+		}
+	}
+	for _, p := range []Param{"", "vnd.", "vnd.a b", "vnd.a\"b", "vnd.\x7f", "vnd.é", "Timestamp", "x"} {
+		if rankOf(p) != rankUnknown {
+			t.Errorf("rankOf(%q) = %d, want rankUnknown", p, rankOf(p))
+		}
+	}
 }
 
 func TestReleaseRecyclesWithoutSharing(t *testing.T) {

@@ -77,9 +77,13 @@ func newByteSet(chars string) *byteSet {
 func (u URL) String() string {
 	// An upper bound that is tight apart from the fixed parts and numbers:
 	// over-allocating a few dozen bytes beats growing the buffer.
-	n := len("imap://[]:65535/;UIDVALIDITY=4294967295/;UID=4294967295") +
-		encodedLen(u.User, userChars) + 1 + encodedLen(u.Host, ipLiteralChars) +
-		encodedLen(u.Mailbox, mailboxChars)
+	const fixed = len("imap://[]:65535/;UIDVALIDITY=4294967295/;UID=4294967295") + 1
+	// Each byte encodes to at most three: most URLs fit without counting.
+	n := fixed + 3*(len(u.User)+len(u.Host)+len(u.Mailbox))
+	if n > 256 {
+		n = fixed + encodedLen(u.User, userChars) + encodedLen(u.Host, ipLiteralChars) +
+			encodedLen(u.Mailbox, mailboxChars)
+	}
 	if n <= 256 {
 		// A stack buffer: the string conversion is then the only allocation.
 		var buf [256]byte
@@ -141,14 +145,15 @@ func (u URL) AppendTo(dst []byte) []byte {
 const upperHex = "0123456789ABCDEF"
 
 func appendEscaped(dst []byte, s string, safe *byteSet) []byte {
+	start := 0
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; safe[c] {
-			dst = append(dst, c)
-		} else {
+		if c := s[i]; !safe[c] {
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, '%', upperHex[c>>4], upperHex[c&0xF])
+			start = i + 1
 		}
 	}
-	return dst
+	return append(dst, s[start:]...)
 }
 
 // ipv6Literal reports whether host is meant as an IPv6 address and returns

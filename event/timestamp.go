@@ -30,9 +30,18 @@ func FormatTimestamp(t time.Time, digits int) string {
 // the largest single cost of building an event. The result is the same, as
 // a test checks against AppendFormat.
 func AppendTimestamp(dst []byte, t time.Time, digits int) []byte {
+	dst, _ = appendTimestamp(dst, t, digits)
+	return dst
+}
+
+// appendTimestamp is AppendTimestamp that also reports whether t's year is
+// within 0..9999 (what RFC 3339 can express), which it knows on its fast
+// path without asking t.Year again.
+func appendTimestamp(dst []byte, t time.Time, digits int) ([]byte, bool) {
 	digits = min(max(digits, 0), 9)
 	_, offset := t.Zone()
-	local := t.Unix() + int64(offset)
+	unix := t.Unix()
+	local := unix + int64(offset)
 	days, secs := local/86400, local%86400
 	if secs < 0 {
 		days, secs = days-1, secs+86400
@@ -41,7 +50,15 @@ func AppendTimestamp(dst []byte, t time.Time, digits int) []byte {
 	if year < 0 || year > 9999 || offset%60 != 0 {
 		// RFC 3339 has four-digit years and whole-minute offsets; let the
 		// standard library decide what to write for the rest.
-		return t.AppendFormat(dst, timestampLayouts[digits])
+		y := t.Year()
+		return t.AppendFormat(dst, timestampLayouts[digits]), y >= 0 && y <= 9999
+	}
+	// The year written is t.Year unless adding the offset overflowed,
+	// which only absurd times do; then ask.
+	inRange := true
+	if (local < unix) != (offset < 0) {
+		y := t.Year()
+		inRange = y >= 0 && y <= 9999
 	}
 	dst = appendDigits(dst, year, 4)
 	dst = append(dst, '-')
@@ -69,11 +86,14 @@ func AppendTimestamp(dst []byte, t time.Time, digits int) []byte {
 	dst = append(dst, sign)
 	dst = appendDigits(dst, offset/3600, 2)
 	dst = append(dst, ':')
-	return appendDigits(dst, offset/60%60, 2)
+	return appendDigits(dst, offset/60%60, 2), inRange
 }
 
 // appendDigits writes v with exactly n digits, zero-padded.
 func appendDigits(dst []byte, v, n int) []byte {
+	if n == 2 && uint(v) < 100 {
+		return append(dst, twoDigits[2*v], twoDigits[2*v+1])
+	}
 	var buf [9]byte
 	for i := n - 1; i >= 0; i-- {
 		buf[i] = byte('0' + v%10)
@@ -110,3 +130,16 @@ func civilFromDays(z int64) (year, month, day int) {
 func ParseTimestamp(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
+
+// twoDigits holds "00" to "99": the date and time are mostly two-digit
+// fields, written with one lookup instead of two divisions.
+const twoDigits = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"

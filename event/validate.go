@@ -46,31 +46,32 @@ func (e *Event) Validate() error {
 	case !e.Type.IsRFC() && !e.Type.IsVendor():
 		add("unknown event type %q (not RFC 5423, not vnd.)", e.Type)
 	}
-	for _, f := range e.params {
+	for i := range e.params {
+		f := &e.params[i]
 		if f.rank == rankVendor {
 			continue // Set checked the name; vendor values may be anything
 		}
-		if msg := checkParam(f.name, f.value); msg != "" {
+		if msg := checkParam(f.name, f.rank, &f.value); msg != "" {
 			add("%s: %s", f.name, msg)
 		}
 	}
-	if e.Type.IsRFC() && !e.Has(URI) {
+	if e.Type.IsRFC() && !e.hasRank(rankURI) {
 		add("uri missing (RFC 5423 §5: included with all notifications)")
 	}
-	if uidsetRequired(e.Type) && !e.Has(UIDSetParam) {
+	if uidsetRequired(e.Type) && !e.hasRank(rankUIDSet) {
 		add("uidset missing (RFC 5423 §5: included with %s)", e.Type)
 	}
 	switch e.Type {
 	case FlagsSet, FlagsClear:
-		if !e.Has(FlagNames) {
+		if !e.hasRank(rankFlagNames) {
 			add("flagNames missing (RFC 5423 §4.2)")
 		}
 	case MailboxCreate, MailboxDelete:
-		if !e.Has(MailboxID) {
+		if !e.hasRank(rankMailboxID) {
 			add("mailboxID missing (RFC 5423 §5: included in events that affect mailboxes)")
 		}
 	case MailboxRename:
-		if !e.Has(MailboxID) || !e.Has(OldMailboxID) {
+		if !e.hasRank(rankMailboxID) || !e.hasRank(rankOldMailboxID) {
 			add("MailboxRename needs mailboxID and oldMailboxID (RFC 5423 §4.4)")
 		}
 	}
@@ -80,18 +81,30 @@ func (e *Event) Validate() error {
 	return nil
 }
 
-// checkParam returns what is wrong with one parameter, or "".
-func checkParam(p Param, v Value) string {
+// hasRank reports whether a parameter of rank r (an RFC parameter's, which
+// names it) is set: comparing ranks is cheaper than comparing names.
+func (e *Event) hasRank(r int) bool {
+	for i := range e.params {
+		if e.params[i].rank == r {
+			return true
+		}
+	}
+	return false
+}
+
+// checkParam returns what is wrong with one parameter of rank rank (rankOf(p),
+// as Set recorded it), or "".
+func checkParam(p Param, rank int, v *Value) string {
 	if v.kind == KindInvalid {
 		return "no value"
 	}
-	if !p.IsRFC() {
-		if !p.IsVendor() {
+	if rank >= rankVendor && rank != rankContent { // not an RFC parameter
+		if rank != rankVendor {
 			return "not an RFC 5423 parameter and not vnd."
 		}
 		return ""
 	}
-	if p.IsNumeric() {
+	if rank < len(numericRank) && numericRank[rank] {
 		if v.kind != KindInt {
 			return "must be an integer"
 		}
@@ -103,22 +116,25 @@ func checkParam(p Param, v Value) string {
 	if v.checked {
 		return ""
 	}
-	switch p {
-	case URI, MailboxID, OldMailboxID:
+	switch rank {
+	case rankURI, rankMailboxID, rankOldMailboxID:
 		if _, err := ParseURL(v.str); err != nil {
 			return err.Error()
 		}
-	case UIDSetParam:
+	case rankUIDSet:
 		if _, err := ParseUIDSet(v.str); err != nil {
 			return err.Error()
 		}
-	case FlagNames:
+	case rankFlagNames:
 		return checkFlagNames(v.str)
-	case Timestamp:
+	case rankTimestamp:
 		if _, err := ParseTimestamp(v.str); err != nil {
 			return "not an RFC 3339 timestamp"
 		}
-	case ClientIP:
+	case rankClientIP:
+		if isIPv4(v.str) {
+			return ""
+		}
 		a, err := netip.ParseAddr(v.str)
 		if err != nil {
 			return "not an IP address"
@@ -129,6 +145,16 @@ func checkParam(p Param, v Value) string {
 	}
 	return ""
 }
+
+// numericRank[r] reports whether the RFC parameter of rank r is numeric
+// (Param.IsNumeric), so that Validate need not compare names.
+var numericRank = func() []bool {
+	t := make([]bool, len(encodingOrder))
+	for r, p := range encodingOrder {
+		t[r] = p.IsNumeric()
+	}
+	return t
+}()
 
 func checkRange(p Param, n int64) string {
 	switch p {
@@ -153,13 +179,43 @@ func checkRange(p Param, n int64) string {
 	return ""
 }
 
+// isIPv4 reports whether s is a dotted-quad IPv4 address in the form
+// netip.ParseAddr accepts (four decimal fields of 0..255, no leading zeros).
+// It only ever accepts what ParseAddr accepts, and is a fast path for it:
+// anything it refuses goes to ParseAddr, which says why.
+func isIPv4(s string) bool {
+	fields, n, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 1 && n == 0 {
+				return false // leading zero
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return false
+			}
+		case c == '.' && digits > 0 && fields < 3:
+			fields++
+			n, digits = 0, 0
+		default:
+			return false
+		}
+	}
+	return fields == 3 && digits > 0
+}
+
 // checkFlagNames checks a space-separated list of IMAP flags and keywords
 // (RFC 3501 flag-list elements), which must not include \Recent.
 func checkFlagNames(s string) string {
 	if s == "" {
 		return "empty"
 	}
-	for flag := range strings.SplitSeq(s, " ") {
+	for rest, more := s, true; more; {
+		var flag string
+		flag, rest, more = strings.Cut(rest, " ")
 		if flag == "" {
 			return "empty flag name (double or edge space)"
 		}
@@ -180,15 +236,21 @@ func validFlag(flag string) bool {
 		return false
 	}
 	for i := 0; i < len(atom); i++ {
-		switch c := atom[i]; {
-		case c <= ' ' || c >= 0x7f:
-			return false
-		case strings.IndexByte(`(){%*"\]`, c) >= 0:
+		if !atomByte[atom[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// atomByte marks the bytes of an RFC 3501 atom: printable ASCII other than
+// atom-specials.
+var atomByte = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`(){%*"\]`, c)
+	}
+	return t
+}()
 
 // Gaps lists the RFC 5423 requirements the event cannot meet because its
 // evidence lacks the facts: today, the UIDVALIDITY that §4.1 requires for

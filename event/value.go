@@ -42,8 +42,12 @@ type Value struct {
 	// UIDSet, a time) that is valid by construction, so Validate can skip
 	// parsing it back: that parsing was a tenth of the cost of a line.
 	checked bool
-	num     int64
-	str     string // the string, or the compact JSON text for KindJSON
+	// plain records that the string holds only bytes JSON takes as they are
+	// (printable ASCII other than '"' and '\\'), because it was built so (a
+	// URL, a timestamp, a UID set): encoding then copies it without a scan.
+	plain bool
+	num   int64
+	str   string // the string, or the compact JSON text for KindJSON
 }
 
 // String returns a string value.
