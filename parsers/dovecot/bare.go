@@ -30,10 +30,12 @@ func (g *Grammar) parseUnenveloped(line source.Line, err error) (parsers.Record,
 	}
 	text := line.Text
 	if rest, ok := bytes.CutPrefix(text, relayTag); ok {
-		env, err := g.Envelope.Parse(rest)
+		var env syslog.Envelope
+		var sp syslog.Spans
+		err := g.Envelope.ParseSpans(rest, &env, &sp)
 		switch {
 		case err == nil && env.Format == syslog.FormatLocalFile:
-			return g.parseEnvelope(line, env)
+			return g.parseEnvelope(line, rest, &env, &sp)
 		case err == nil:
 			// A whole syslog line behind the tag is no shape Dovecot or a
 			// known relay writes; claiming it would hide a broken feed.
@@ -41,29 +43,36 @@ func (g *Grammar) parseUnenveloped(line source.Line, err error) (parsers.Record,
 		}
 		text = rest
 	}
+	// The process name is checked on the bytes first, so that another
+	// program's line is rejected without copying it.
+	n := 0
+	for n < len(text) && isNameByte(text[n]) {
+		n++
+	}
+	if !bareProcesses[string(text[:n])] {
+		return parsers.Record{}, parsers.Unrecognised(reasonNotDovecot)
+	}
 	msg := string(text)
 	if !hasKnownPrefix(msg) {
 		return parsers.Record{}, parsers.Unrecognised(reasonNotDovecot)
 	}
-	rec := parsers.Record{
-		Server:  "dovecot",
-		Grammar: "dovecot",
-		// No time: the mapper then leaves the event's timestamp out, which
-		// RFC 5423 allows. -1 is the envelope's precision for a zero Time.
-		Precision: -1,
-		Pos:       line.Position,
-	}
+	var rec record
+	rec.Server, rec.Grammar = "dovecot", "dovecot"
+	// No time: the mapper then leaves the event's timestamp out, which
+	// RFC 5423 allows. -1 is the envelope's precision for a zero Time.
+	rec.Precision = -1
+	rec.Pos = line.Position
 	// Like the log file, a bare message has no tag vouching for Dovecot, so
 	// it is parsed as tagless: a prefix without a user is not enough.
-	err = parseFields(&rec, msg, true)
-	return rec, err
+	return rec.finish(parseMessage(&rec, msg, true))
 }
 
 // hasKnownPrefix reports whether msg starts with a process prefix naming a
 // Dovecot process. Any program can write "name: text", so the name must be
 // one of Dovecot's own for a line without envelope to be claimed.
 func hasKnownPrefix(msg string) bool {
-	p, ok := parsePrefix(msg)
+	var p prefix
+	ok := parsePrefix(msg, &p)
 	// parsePrefix lower-cases the name; the case must be Dovecot's own, so
 	// the raw bytes (same length, the name being ASCII) are looked up.
 	return ok && bareProcesses[msg[:len(p.name)]]

@@ -6,9 +6,7 @@
 package dovecot
 
 import (
-	"slices"
 	"strings"
-	"sync"
 
 	"github.com/mailevents/mailevents/parsers"
 	"github.com/mailevents/mailevents/parsers/syslog"
@@ -61,63 +59,99 @@ func (*Grammar) Server() string { return "dovecot" }
 
 // Parse implements parsers.Parser.
 func (g *Grammar) Parse(line source.Line) (parsers.Record, error) {
-	env, err := g.Envelope.Parse(line.Text)
-	if err != nil {
+	var env syslog.Envelope
+	var sp syslog.Spans
+	if err := g.Envelope.ParseSpans(line.Text, &env, &sp); err != nil {
 		return g.parseUnenveloped(line, err)
 	}
-	return g.parseEnvelope(line, env)
+	return g.parseEnvelope(line, line.Text, &env, &sp)
 }
 
-// parseEnvelope parses the message of a line whose envelope was stripped.
-func (g *Grammar) parseEnvelope(line source.Line, env syslog.Envelope) (parsers.Record, error) {
+// parseEnvelope parses the message of a line whose envelope was stripped
+// from text (line.Text, or what follows a relay tag in it) by ParseSpans.
+func (g *Grammar) parseEnvelope(line source.Line, text []byte, env *syslog.Envelope, sp *syslog.Spans) (parsers.Record, error) {
 	// Dovecot's own file and multilog have no tag: the message itself must
 	// then show a Dovecot process prefix, which parseMessage checks.
 	tagless := env.Format == syslog.FormatLocalFile || env.Format == syslog.FormatTAI64N
-	if !tagless && env.Tag != "dovecot" {
+	tag := env.Tag
+	if sp.InLine {
+		tag = string(text[sp.TagStart:sp.TagEnd]) // compared only: no copy
+	}
+	if !tagless && tag != "dovecot" {
 		return parsers.Record{}, parsers.Unrecognised(reasonNotDovecot)
 	}
-	rec := parsers.Record{
-		Server:    "dovecot",
-		Grammar:   "dovecot",
-		Time:      env.Time,
-		Precision: env.Precision,
-		Host:      env.Host,
-		Pos:       line.Position,
-	}
-	// One copy of the message: every field below is a substring of it.
-	err := parseFields(&rec, string(env.Message), tagless)
-	return rec, err
-}
-
-// parseFields runs parseMessage with the fields gathered in a pooled buffer,
-// then gives rec a copy of exactly their size: Record.Add would allocate
-// room for ten (a disconnect line's eleven, twice), most of it unused.
-func parseFields(rec *parsers.Record, msg string, tagless bool) error {
-	buf := fieldBuffers.Get().(*[]parsers.Field)
-	rec.Fields = (*buf)[:0]
-	err := parseMessage(rec, msg, tagless)
-	fields := rec.Fields
+	var rec record
+	rec.Server, rec.Grammar = "dovecot", "dovecot"
+	rec.Time, rec.Precision, rec.Host, rec.Pos = env.Time, env.Precision, env.Host, line.Position
+	// One copy of the line, from the host on: the host and every field
+	// below are substrings of it. The Record outlives the line (the
+	// pipeline reuses its buffer), so the copy cannot be avoided, but one
+	// is enough.
+	var msg string
 	switch {
-	case err != nil:
-		*rec = parsers.Record{}
-	case len(fields) == 0:
-		rec.Fields = nil
+	case !sp.InLine:
+		// Journal JSON: the message was decoded, not found in the line.
+		msg = string(env.Message)
+	case sp.HostEnd > sp.HostStart:
+		s := string(text[sp.HostStart:])
+		rec.Host = s[:sp.HostEnd-sp.HostStart]
+		msg = s[sp.Message-sp.HostStart:]
 	default:
-		rec.Fields = slices.Clone(fields)
+		msg = string(text[sp.Message:])
 	}
-	if cap(fields) == cap(*buf) {
-		// Still the pooled array (not grown by a long line): recycle it.
-		clear(fields)
-		fieldBuffers.Put(buf)
-	}
-	return err
+	return rec.finish(parseMessage(&rec, msg, tagless))
 }
 
-// fieldBuffers recycles the arrays parseFields gathers fields in.
-var fieldBuffers = sync.Pool{New: func() any {
-	b := make([]parsers.Field, 0, 16)
-	return &b
-}}
+// record is a Record being parsed. Its fields are gathered in an array
+// inside it, which lives on Parse's stack, and copied to the heap once, at
+// their final size, when the line is recognised: a Record costs one
+// allocation for its fields instead of Record.Add's room for ten (a
+// disconnect line's eleven, twice), and there is no pool to maintain. Add
+// and Get shadow the Record's own.
+type record struct {
+	parsers.Record
+	n    int
+	buf  [12]parsers.Field
+	more []parsers.Field // what does not fit in buf, rare
+}
+
+// Add appends a field.
+func (r *record) Add(key, value string) {
+	if r.n < len(r.buf) {
+		r.buf[r.n] = parsers.Field{Key: key, Value: value}
+		r.n++
+		return
+	}
+	r.more = append(r.more, parsers.Field{Key: key, Value: value})
+}
+
+// Get returns the value of the first field named key.
+func (r *record) Get(key string) (string, bool) {
+	for _, f := range r.buf[:r.n] {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	for _, f := range r.more {
+		if f.Key == key {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+// finish returns the parsed Record, or the zero Record and err.
+func (r *record) finish(err error) (parsers.Record, error) {
+	if err != nil {
+		return parsers.Record{}, err
+	}
+	rec := r.Record
+	if r.n > 0 {
+		rec.Fields = make([]parsers.Field, r.n+len(r.more))
+		copy(rec.Fields[copy(rec.Fields, r.buf[:r.n]):], r.more)
+	}
+	return rec, nil
+}
 
 // prefix is a parsed process prefix.
 type prefix struct {
@@ -130,12 +164,12 @@ type prefix struct {
 }
 
 // parseMessage fills rec from a message that starts at the process prefix.
-func parseMessage(rec *parsers.Record, msg string, tagless bool) error {
+func parseMessage(rec *record, msg string, tagless bool) error {
 	// Relayed lines sometimes repeat the tag; 1.x files put the level first.
 	msg = strings.TrimPrefix(msg, "dovecot: ")
 	msg, level := stripLevel(msg)
-	p, ok := parsePrefix(msg)
-	if !ok {
+	var p prefix
+	if !parsePrefix(msg, &p) {
 		// A syslog line tagged dovecot without a process prefix comes from
 		// the master process ("Dovecot v2.3.10 starting up", "Fatal: Auth
 		// process died too early"): known, no event.
@@ -174,15 +208,16 @@ func parseMessage(rec *parsers.Record, msg string, tagless bool) error {
 
 // parsePrefix reads "{name}[({user})][<…>…]: ". 2.3+ writes
 // "<pid><session>"; admins change mail_log_prefix, so any number of groups
-// is accepted and the groups are told apart by content.
-func parsePrefix(msg string) (prefix, bool) {
-	var p prefix
+// is accepted and the groups are told apart by content. It fills the
+// zero *p rather than returning a prefix: copying that large result out
+// was a visible share of the grammar's time.
+func parsePrefix(msg string, p *prefix) bool {
 	i := 0
 	for i < len(msg) && isNameByte(msg[i]) {
 		i++
 	}
 	if i == 0 || i == len(msg) {
-		return p, false
+		return false
 	}
 	p.name = lowerASCII(msg[:i])
 	if msg[i] == '(' {
@@ -192,7 +227,7 @@ func parsePrefix(msg string) (prefix, bool) {
 		for {
 			k := strings.IndexByte(msg[j:], ')')
 			if k < 0 {
-				return p, false
+				return false
 			}
 			j += k
 			if j+1 < len(msg) && (msg[j+1] == '<' || msg[j+1] == ':') {
@@ -210,15 +245,20 @@ func parsePrefix(msg string) (prefix, bool) {
 	var groups [3]string
 	n := 0
 	for i < len(msg) && msg[i] == '<' {
-		k := strings.IndexByte(msg[i:], '>')
-		if k < 0 {
-			return p, false
+		// A plain loop: groups are a few bytes long, too short to pay for
+		// IndexByte's setup.
+		k := i + 1
+		for k < len(msg) && msg[k] != '>' {
+			k++
+		}
+		if k == len(msg) {
+			return false
 		}
 		if n < len(groups) {
-			groups[n] = msg[i+1 : i+k]
+			groups[n] = msg[i+1 : k]
 		}
 		n++
-		i += k + 1
+		i = k + 1
 	}
 	switch {
 	case n == 1 && parsers.IsDigits(groups[0]):
@@ -229,7 +269,7 @@ func parsePrefix(msg string) (prefix, bool) {
 		p.pid, p.session = groups[0], groups[1]
 	}
 	if i >= len(msg) || msg[i] != ':' {
-		return p, false
+		return false
 	}
 	p.rest = strings.TrimPrefix(msg[i+1:], " ")
 	if n == 0 && p.hasUser {
@@ -239,7 +279,7 @@ func parsePrefix(msg string) (prefix, bool) {
 			p.session, p.rest = sess, after
 		}
 	}
-	return p, true
+	return true
 }
 
 // levels are the words Dovecot writes before a message (always in its own

@@ -8,7 +8,7 @@ import (
 
 // parseLoginProcess handles the lines of {proto}-login processes: a
 // successful login, or a connection that ended before one.
-func parseLoginProcess(rec *parsers.Record, rest string) error {
+func parseLoginProcess(rec *record, rest string) error {
 	if s, ok := cutAny(rest, "Login: ", "Logged in: "); ok {
 		rec.Action = ActionLogin
 		return parseElements(rec, s)
@@ -60,7 +60,7 @@ func parseLoginProcess(rec *parsers.Record, rest string) error {
 // authFailed decides whether an ended login connection was a failed login:
 // the server judged credentials (or refused an authenticated user), as
 // opposed to a client that never tried.
-func authFailed(rec *parsers.Record, detail, eventReason, reason string) bool {
+func authFailed(rec *record, detail, eventReason, reason string) bool {
 	switch eventReason {
 	case "auth_failed", "auth_plaintext_disabled", "auth_aborted_by_client":
 		return true
@@ -131,7 +131,7 @@ func cutGroup(s string) (string, string) {
 // parseElements reads the comma-separated login elements by key, never by
 // position: sites reorder them (sonic.net puts session second, unbracketed).
 // Bare items are flags ("TLS", "secured", "TLS: read(…) failed: …").
-func parseElements(rec *parsers.Record, s string) error {
+func parseElements(rec *record, s string) error {
 	for s != "" {
 		k := 0
 		for k < len(s) && (isNameByte(s[k])) {
@@ -199,7 +199,7 @@ func skipSep(s string) string { return strings.TrimLeft(s, " ") }
 
 // addElement stores one key=value element, checking the values the mapper
 // relies on.
-func addElement(rec *parsers.Record, key, v string) error {
+func addElement(rec *record, key, v string) error {
 	switch key {
 	case "user":
 		rec.User = v

@@ -8,7 +8,7 @@ import (
 
 // parseMailProcess handles the lines of a mail process that serves one user
 // (imap, pop3, lmtp, lda, doveadm, managesieve, submission, …).
-func parseMailProcess(rec *parsers.Record, rest, level string) error {
+func parseMailProcess(rec *record, rest, level string) error {
 	// 2.4 logs mailbox-scoped lines through the mailbox event, which puts
 	// "Mailbox {vname}: " in front.
 	vname, hasVname := "", false
@@ -19,15 +19,19 @@ func parseMailProcess(rec *parsers.Record, rest, level string) error {
 	}
 	// An LMTP/LDA prefix may repeat the session as text:
 	// "lmtp(u): 93b6I/NRL1YjfgAAMW3Dmg: sieve: msgid=…".
-	if tok, after, ok := strings.Cut(rest, ": "); ok && !hasVname && tok != "" && tok != "sieve" &&
-		!strings.ContainsAny(tok, " =") && (strings.HasPrefix(after, "sieve: ") || strings.HasPrefix(after, "msgid=")) {
+	// The cheap tests on what follows come first: they fail on most lines.
+	// The cut is kept for cutMailLogActionAt, which needs the same one.
+	tok, after, cut := strings.Cut(rest, ": ")
+	if cut && !hasVname && (strings.HasPrefix(after, "sieve: ") || strings.HasPrefix(after, "msgid=")) &&
+		tok != "" && tok != "sieve" && !strings.ContainsAny(tok, " =") {
 		if rec.Session == "" {
 			rec.Session = tok
 		}
 		rest = after
+		tok, after, cut = strings.Cut(rest, ": ")
 	}
 
-	if action, fields, src, ok := cutMailLogAction(rest); ok {
+	if action, fields, src, ok := cutMailLogActionAt(rest, tok, after, cut); ok {
 		rec.Action = action
 		if action == ActionCopy {
 			rec.Add("srcbox", src)
@@ -85,20 +89,26 @@ func cutMailboxPrefix(s string) (vname, rest string, ok bool) {
 // For "copy from {src}: " the source box may hold ": ", so the action ends
 // at the first ": " followed by a field key (or the end).
 func cutMailLogAction(s string) (action, fields, src string, ok bool) {
-	if i := strings.Index(s, ": "); i > 0 {
-		switch s[:i] {
+	tok, after, cut := strings.Cut(s, ": ")
+	return cutMailLogActionAt(s, tok, after, cut)
+}
+
+// cutMailLogActionAt is cutMailLogAction given strings.Cut(s, ": ").
+func cutMailLogActionAt(s, tok, after string, cut bool) (action, fields, src string, ok bool) {
+	if cut {
+		switch tok {
 		case "save":
-			return ActionSave, s[i+2:], "", true
+			return ActionSave, after, "", true
 		case "expunge":
-			return ActionExpunge, s[i+2:], "", true
+			return ActionExpunge, after, "", true
 		case "autoexpunge":
-			return ActionAutoexpunge, s[i+2:], "", true
+			return ActionAutoexpunge, after, "", true
 		case "delete":
-			return ActionDelete, s[i+2:], "", true
+			return ActionDelete, after, "", true
 		case "undelete":
-			return ActionUndelete, s[i+2:], "", true
+			return ActionUndelete, after, "", true
 		case "flag_change":
-			return ActionFlagChange, s[i+2:], "", true
+			return ActionFlagChange, after, "", true
 		}
 	}
 	rest, found := strings.CutPrefix(s, "copy from ")
@@ -133,12 +143,39 @@ const (
 )
 
 // fieldKeyAt returns the index in mailLogKeys of the "key=" s starts with,
-// or -1.
+// or -1. It is asked at every ", " of a mail_log line, so the first two
+// bytes pick the one key to compare.
 func fieldKeyAt(s string) int {
-	for i, k := range mailLogKeys {
-		if len(s) > len(k) && s[len(k)] == '=' && s[:len(k)] == k {
-			return i
+	if len(s) < 2 {
+		return -1
+	}
+	i := -1
+	switch s[0] {
+	case 'b':
+		i = 0 // box
+	case 'u':
+		i = 1 // uid
+	case 'm':
+		i = 2 // msgid
+	case 's':
+		if s[1] == 'i' {
+			i = 3 // size
+		} else {
+			i = 6 // subject
 		}
+	case 'v':
+		i = 4 // vsize
+	case 'f':
+		if s[1] == 'r' {
+			i = 5 // from
+		} else {
+			i = 7 // flags
+		}
+	default:
+		return -1
+	}
+	if k := mailLogKeys[i]; len(s) > len(k) && s[len(k)] == '=' && s[:len(k)] == k {
+		return i
 	}
 	return -1
 }
@@ -146,12 +183,12 @@ func fieldKeyAt(s string) int {
 // parseMailLogFields reads the fields left to right. Values are neither
 // quoted nor escaped and from=/subject= can hold ", ", so a value ends only
 // at a ", " followed by a key that may come later in the fixed order.
-func parseMailLogFields(rec *parsers.Record, s, vname string, hasVname bool) error {
+func parseMailLogFields(rec *record, s, vname string, hasVname bool) error {
 	var truncated []string
 	boxSeen := false
 	last := -1
+	ki := fieldKeyAt(s) // then cutFieldValue tells the next field's key
 	for s != "" {
-		ki := fieldKeyAt(s)
 		if ki <= last {
 			return parsers.Malformation("unexpected mail_log field", s)
 		}
@@ -164,7 +201,9 @@ func parseMailLogFields(rec *parsers.Record, s, vname string, hasVname bool) err
 			}
 			v, s = s[1:len(s)-1], ""
 		} else {
-			v, s = cutFieldValue(s, ki)
+			var next int
+			v, s, next = cutFieldValue(s, ki)
+			last, ki = ki, next
 		}
 		switch key {
 		case "uid", "size", "vsize":
@@ -178,7 +217,6 @@ func parseMailLogFields(rec *parsers.Record, s, vname string, hasVname bool) err
 			truncated = append(truncated, key)
 		}
 		rec.Add(key, v)
-		last = ki
 	}
 	if !boxSeen && hasVname {
 		rec.Add("box", vname)
@@ -192,19 +230,24 @@ func parseMailLogFields(rec *parsers.Record, s, vname string, hasVname bool) err
 	return nil
 }
 
-// cutFieldValue returns the value of the field with key index ki and what
-// follows its ", " separator.
-func cutFieldValue(s string, ki int) (string, string) {
+// cutFieldValue returns the value of the field with key index ki, what
+// follows its ", " separator and the key index of that next field (-1 at
+// the end), which the caller would otherwise look up again.
+func cutFieldValue(s string, ki int) (v, rest string, next int) {
+	// IndexByte rather than Index(", "): values are mostly a few bytes
+	// long, where the plain byte search costs less to set up.
 	for i := 0; ; {
-		j := strings.Index(s[i:], ", ")
+		j := strings.IndexByte(s[i:], ',')
 		if j < 0 {
-			return s, ""
+			return s, "", -1
 		}
 		j += i
-		if k := fieldKeyAt(s[j+2:]); k > ki {
-			return s[:j], s[j+2:]
+		if j+1 < len(s) && s[j+1] == ' ' {
+			if k := fieldKeyAt(s[j+2:]); k > ki {
+				return s[:j], s[j+2:], k
+			}
 		}
-		i = j + 2
+		i = j + 1
 	}
 }
 
@@ -224,7 +267,7 @@ func isTruncated(key, v string) bool {
 
 // parseMailboxLine handles the mail_log mailbox events: 2.2/2.3
 // "Mailbox created: X" and 2.4 "Mailbox X: Mailbox created".
-func parseMailboxLine(rec *parsers.Record, rest, vname string, hasVname bool) (bool, error) {
+func parseMailboxLine(rec *record, rest, vname string, hasVname bool) (bool, error) {
 	switch {
 	case hasVname && rest == "Mailbox created":
 		rec.Action = ActionMailboxCreate

@@ -29,7 +29,7 @@ func isDisconnect(s string) bool {
 // first space-separated token shaped "key=…" (imap "in=34 out=534 …", pop3
 // "top=0/0, retr=1/50970, …", 1.x "bytes=59/566"); a reason never has such
 // a token because its own "k=v" sit inside parentheses ("read(size=1026)").
-func parseDisconnect(rec *parsers.Record, s string) error {
+func parseDisconnect(rec *record, s string) error {
 	rec.Action = ActionDisconnect
 	s = strings.TrimPrefix(s, "Disconnected: ")
 	reason, counters := s, ""
@@ -87,21 +87,68 @@ func isCounterValue(v string) bool {
 }
 
 // disconnectKind classifies a reason: the client said LOGOUT/QUIT, the
-// connection dropped, the server timed it out or shut down, or else.
+// connection dropped, the server timed it out or shut down, or else. The
+// match ignores case; an ASCII reason (all of Dovecot's) is compared
+// without building its lower-case copy.
 func disconnectKind(reason string) string {
-	r := strings.ToLower(reason)
+	var hasPrefix, contains func(s, lower string) bool
+	r := reason
+	if isASCII(reason) {
+		hasPrefix, contains = hasPrefixFoldASCII, containsFoldASCII
+	} else {
+		r = strings.ToLower(reason)
+		hasPrefix, contains = strings.HasPrefix, strings.Contains
+	}
 	switch {
-	case strings.HasPrefix(r, "logged out"):
+	case hasPrefix(r, "logged out"):
 		return DisconnectGraceful
-	case strings.Contains(r, "inactivity"), strings.Contains(r, "timeout"), strings.Contains(r, "timed out"):
+	case contains(r, "inactivity"), contains(r, "timeout"), contains(r, "timed out"):
 		return DisconnectTimeout
-	case strings.Contains(r, "shutting down"):
+	case contains(r, "shutting down"):
 		return DisconnectShutdown
-	case strings.HasPrefix(r, "connection closed"), strings.HasPrefix(r, "disconnected in idle"),
-		strings.Contains(r, "eof"), strings.Contains(r, "connection reset"):
+	case hasPrefix(r, "connection closed"), hasPrefix(r, "disconnected in idle"),
+		contains(r, "eof"), contains(r, "connection reset"):
 		return DisconnectAbort
 	}
 	return DisconnectOther
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasPrefixFoldASCII is strings.HasPrefix(strings.ToLower(s), lower) for
+// an ASCII s and a lower-case ASCII prefix.
+func hasPrefixFoldASCII(s, lower string) bool {
+	if len(s) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII is strings.Contains(strings.ToLower(s), lower) for an
+// ASCII s and a lower-case ASCII substring.
+func containsFoldASCII(s, lower string) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		if hasPrefixFoldASCII(s[i:], lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // Texts of the LDA/LMTP delivery log (mail_deliver_log, deliver_log_format
@@ -116,7 +163,7 @@ const (
 // parseDelivery handles "msgid=…[ key=…]: {message}". Admins add fields to
 // deliver_log_format, so everything before the last ": " ahead of a known
 // message text is "key=value" pairs.
-func parseDelivery(rec *parsers.Record, s string, sieve bool) error {
+func parseDelivery(rec *record, s string, sieve bool) error {
 	head, msg, ok := cutDeliveryMessage(s)
 	if !ok {
 		if sieve {
@@ -188,7 +235,7 @@ func cutDeliveryMessage(s string) (head, msg string, ok bool) {
 // parseDeliveryHead reads "msgid=<…> size=… from=…": a value runs to the
 // next " key=". msgid "?" (unparsable) and "? <…>" are normalised to what
 // is known: nothing, or the id in brackets.
-func parseDeliveryHead(rec *parsers.Record, s string) error {
+func parseDeliveryHead(rec *record, s string) error {
 	for s != "" {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" || strings.IndexByte(k, ' ') >= 0 {

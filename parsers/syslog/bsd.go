@@ -43,13 +43,13 @@ func month(b []byte) time.Month {
 // parseBSDLine handles "Mmm d hh:mm:ss" stamps: RFC 3164 syslog (host and
 // tag follow) and Dovecot's default log_timestamp (a process prefix
 // follows). The day may be space-padded, zero-padded or bare.
-func (p *Parser) parseBSDLine(b []byte) (Envelope, error) {
+func (p *Parser) parseBSDLine(b []byte, env *Envelope, sp *Spans) error {
 	if len(b) < 4 || b[3] != ' ' {
-		return fail(reasonUnknown)
+		return errorf(reasonUnknown)
 	}
 	mon := month(b[:3])
 	if mon == 0 {
-		return fail(reasonUnknown)
+		return errorf(reasonUnknown)
 	}
 	i := skipSpaces(b, 4)
 	day, ok := digits(b, i, 2)
@@ -58,31 +58,28 @@ func (p *Parser) parseBSDLine(b []byte) (Envelope, error) {
 	} else if day, ok = digits(b, i, 1); ok {
 		i++
 	} else {
-		return fail(reasonTimestamp)
+		return errorf(reasonTimestamp)
 	}
 	if i >= len(b) || b[i] != ' ' {
-		return fail(reasonTimestamp)
+		return errorf(reasonTimestamp)
 	}
 	i = skipSpaces(b, i)
 	h, m, s, ok := clock(b, i)
 	if !ok {
-		return fail(reasonTimestamp)
+		return errorf(reasonTimestamp)
 	}
 	// Dovecot's log_timestamp may add %{usecs}, and syslog-ng's frac-digits
 	// does the same to BSD stamps, so a fraction is accepted here too.
 	ns, prec, i, ok := fraction(b, i+8)
 	if !ok || day < 1 || day > maxDays[mon] {
-		return fail(reasonTimestamp)
+		return errorf(reasonTimestamp)
 	}
 	t, ok := p.inferYear(mon, day, h, m, s, ns)
 	if !ok {
-		return fail(reasonTimestamp)
+		return errorf(reasonTimestamp)
 	}
-	env := Envelope{Time: t, Precision: prec, Priority: -1}
-	if err := finishText(&env, b, i, FormatBSD); err != nil {
-		return Envelope{}, err
-	}
-	return env, nil
+	*env = Envelope{Time: t, Precision: prec, Priority: -1}
+	return finishText(env, sp, b, i, FormatBSD)
 }
 
 // inferYear supplies the year a BSD stamp lacks: the year of the injected

@@ -1,6 +1,7 @@
 package syslog
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"testing"
@@ -31,6 +32,21 @@ func FuzzParse(f *testing.F) {
 		again, err2 := p.Parse(append([]byte(nil), line...))
 		if !reflect.DeepEqual(env, again) || !sameError(err, err2) {
 			t.Fatalf("Parse(%q) not deterministic:\n%+v %v\n%+v %v", line, env, err, again, err2)
+		}
+
+		// ParseSpans locates what Parse copies, and agrees on the rest.
+		var senv Envelope
+		var sp Spans
+		serr := p.ParseSpans(line, &senv, &sp)
+		if sp.InLine {
+			if senv.Host != "" || senv.Tag != "" || !bytes.Equal(senv.Message, line[sp.Message:]) {
+				t.Fatalf("ParseSpans(%q): %+v does not match %+v", line, senv, sp)
+			}
+			senv.Host = string(line[sp.HostStart:sp.HostEnd])
+			senv.Tag = string(line[sp.TagStart:sp.TagEnd])
+		}
+		if !reflect.DeepEqual(env, senv) || !sameError(err, serr) {
+			t.Fatalf("ParseSpans(%q) differs from Parse:\n%+v %v\n%+v %v", line, senv, serr, env, err)
 		}
 	})
 }

@@ -78,19 +78,16 @@ func (p *Parser) parseISOStamp(b []byte, allowSpace bool) (isoStamp, bool) {
 // parseISOLine handles rsyslog's RFC 3339 file format and journalctl
 // short-iso[-precise] (host and tag follow), and Dovecot's ISO-style
 // log_timestamp (a process prefix follows).
-func (p *Parser) parseISOLine(b []byte) (Envelope, error) {
+func (p *Parser) parseISOLine(b []byte, env *Envelope, sp *Spans) error {
 	// Anything that does not open with a year and a dash is not a stamp at
 	// all (a bare number, a message-only line), not a broken one.
 	if _, ok := digits(b, 0, 4); !ok || len(b) < 5 || b[4] != '-' {
-		return fail(reasonUnknown)
+		return errorf(reasonUnknown)
 	}
 	st, ok := p.parseISOStamp(b, true)
 	if !ok {
-		return fail(reasonTimestamp)
+		return errorf(reasonTimestamp)
 	}
-	env := Envelope{Time: st.t, Precision: st.prec, Zoned: st.zoned, Priority: -1}
-	if err := finishText(&env, b, st.next, FormatISO); err != nil {
-		return Envelope{}, err
-	}
-	return env, nil
+	*env = Envelope{Time: st.t, Precision: st.prec, Zoned: st.zoned, Priority: -1}
+	return finishText(env, sp, b, st.next, FormatISO)
 }

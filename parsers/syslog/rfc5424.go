@@ -12,7 +12,7 @@ const utf8BOM = "\xef\xbb\xbf"
 // header field may be the NILVALUE "-". Header fields are separated by one
 // space in the RFC; runs of spaces are tolerated because relays that pad
 // fields exist and nothing can be lost by skipping them.
-func (p *Parser) parseRFC5424(b []byte) (Envelope, error) {
+func (p *Parser) parseRFC5424(b []byte, env *Envelope, sp *Spans) error {
 	// "<" PRI ">" with PRI 1–3 digits.
 	i := 1
 	pri := 0
@@ -21,23 +21,23 @@ func (p *Parser) parseRFC5424(b []byte) (Envelope, error) {
 		i++
 	}
 	if i == 1 || i >= len(b) || b[i] != '>' || pri > maxPRI {
-		return fail(reasonRFC5424)
+		return errorf(reasonRFC5424)
 	}
 	i++
 	// Only VERSION 1 exists; anything else (including the "<13>Jan ..."
 	// shape of RFC 3164 over the network) has a different grammar.
 	if i+1 >= len(b) || b[i] != '1' || b[i+1] != ' ' {
-		return fail(reasonRFC5424)
+		return errorf(reasonRFC5424)
 	}
 	i = skipSpaces(b, i+2)
 
-	env := Envelope{Format: FormatRFC5424, Precision: -1, Priority: pri}
+	*env = Envelope{Format: FormatRFC5424, Precision: -1, Priority: pri}
 	if i < len(b) && b[i] == '-' {
 		i++
 	} else {
 		st, ok := p.parseISOStamp(b[i:], false)
 		if !ok {
-			return fail(reasonTimestamp)
+			return errorf(reasonTimestamp)
 		}
 		env.Time, env.Precision, env.Zoned = st.t, st.prec, st.zoned
 		i += st.next
@@ -47,22 +47,22 @@ func (p *Parser) parseRFC5424(b []byte) (Envelope, error) {
 	var field [4][2]int
 	for k := range field {
 		if i >= len(b) || b[i] != ' ' {
-			return fail(reasonRFC5424)
+			return errorf(reasonRFC5424)
 		}
 		i = skipSpaces(b, i)
 		end := tokenEnd(b, i)
 		if end == i {
-			return fail(reasonRFC5424)
+			return errorf(reasonRFC5424)
 		}
 		field[k] = [2]int{i, end}
 		i = end
 	}
 	if i >= len(b) || b[i] != ' ' {
-		return fail(reasonRFC5424)
+		return errorf(reasonRFC5424)
 	}
 	i, ok := skipStructuredData(b, skipSpaces(b, i))
 	if !ok {
-		return fail(reasonRFC5424)
+		return errorf(reasonRFC5424)
 	}
 	switch {
 	case i == len(b):
@@ -73,29 +73,28 @@ func (p *Parser) parseRFC5424(b []byte) (Envelope, error) {
 			i += len(utf8BOM)
 		}
 	default:
-		return fail(reasonRFC5424)
+		return errorf(reasonRFC5424)
 	}
 	env.Message = b[i:]
 
-	// HOSTNAME and APP-NAME are adjacent: one copy serves both strings.
-	host, app := field[0], field[1]
-	span := string(b[host[0]:app[1]])
-	env.Host = nilValue(span[:host[1]-host[0]])
-	env.Tag = nilValue(span[app[0]-host[0]:])
+	// HOSTNAME and APP-NAME are located, not copied (see ParseSpans); the
+	// NILVALUE is an absent field.
+	host, app := nilSpan(b, field[0]), nilSpan(b, field[1])
+	*sp = Spans{InLine: true, HostStart: host[0], HostEnd: host[1], TagStart: app[0], TagEnd: app[1], Message: i}
 	// PROCID is free text in RFC 5424 (it may be a thread name or a
 	// container id), so a non-numeric one is not an error, just no PID.
 	if pid, ok := atoiPID(b[field[2][0]:field[2][1]]); ok {
 		env.PID = pid
 	}
-	return env, nil
+	return nil
 }
 
-// nilValue maps the NILVALUE to "".
-func nilValue(s string) string {
-	if s == "-" {
-		return ""
+// nilSpan maps a header field that is the NILVALUE "-" to an empty span.
+func nilSpan(b []byte, f [2]int) [2]int {
+	if f[1]-f[0] == 1 && b[f[0]] == '-' {
+		return [2]int{f[0], f[0]}
 	}
-	return s
+	return f
 }
 
 // skipStructuredData skips the NILVALUE or one or more SD-ELEMENTs at b[i:]

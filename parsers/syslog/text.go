@@ -185,15 +185,17 @@ func parseTag(b []byte, i int) (tagEnd, pid, msg int, ok bool) {
 // a Dovecot process prefix ("pop3-login:", "auth-worker(default):") and the
 // line came from Dovecot's own log file, which has no host and no tag; the
 // message then starts at that token, unless it is "tag[pid]:", a syslog line
-// without a host. Otherwise the token is the host and a tag follows. A hostname never ends with ':', so the rule needs no guess.
-func finishText(env *Envelope, b []byte, i int, syslogFormat Format) error {
+// without a host. Otherwise the token is the host and a tag follows. A
+// hostname never ends with ':', so the rule needs no guess. Host and tag are
+// only located, not copied: see ParseSpans.
+func finishText(env *Envelope, sp *Spans, b []byte, i int, syslogFormat Format) error {
 	if i < len(b) && b[i] != ' ' {
-		return &Error{Reason: reasonTimestamp}
+		return errorf(reasonTimestamp)
 	}
 	start := skipSpaces(b, i)
 	end := tokenEnd(b, start)
 	if start == end {
-		return &Error{Reason: reasonTag}
+		return errorf(reasonTag)
 	}
 	if end-start > 2 && b[end-2] == ']' && b[end-1] == ':' {
 		// "tag[pid]:" right after the time: a syslog writer that omits the
@@ -201,31 +203,28 @@ func finishText(env *Envelope, b []byte, i int, syslogFormat Format) error {
 		// A Dovecot process prefix never ends in "]:".
 		tagEnd, pid, msg, ok := parseTag(b, start)
 		if !ok {
-			return &Error{Reason: reasonTag}
+			return errorf(reasonTag)
 		}
 		env.Format = syslogFormat
-		env.Tag = string(b[start:tagEnd])
 		env.PID = pid
 		env.Message = b[msg:]
+		*sp = Spans{InLine: true, TagStart: start, TagEnd: tagEnd, Message: msg}
 		return nil
 	}
 	if b[end-1] == ':' {
 		env.Format = FormatLocalFile
 		env.Message = b[start:]
+		*sp = Spans{InLine: true, Message: start}
 		return nil
 	}
 	tagStart := skipSpaces(b, end)
 	tagEnd, pid, msg, ok := parseTag(b, tagStart)
 	if !ok {
-		return &Error{Reason: reasonTag}
+		return errorf(reasonTag)
 	}
-	// One allocation for both strings: host and tag are adjacent in the
-	// line, so a single copy of that span is sliced into the two fields.
-	span := string(b[start:tagEnd])
 	env.Format = syslogFormat
-	env.Host = span[:end-start]
-	env.Tag = span[tagStart-start:]
 	env.PID = pid
 	env.Message = b[msg:]
+	*sp = Spans{InLine: true, HostStart: start, HostEnd: end, TagStart: tagStart, TagEnd: tagEnd, Message: msg}
 	return nil
 }
