@@ -50,10 +50,14 @@ type DovecotOptions struct {
 type Dovecot struct {
 	opts     DovecotOptions
 	sessions *dcBounded[string, dcSession]
-	// flags holds a message's flags as dcFlags normalises them: one
-	// string, usually the line's own text, so remembering costs nothing.
+	// flags holds a message's flags as dcFlags normalises them.
 	flags   *dcBounded[dcMsgKey, string]
 	pending *dcBounded[dcDeliveryKey, dcPendingDelivery]
+	// kept holds the one copy of the strings the state tables keep that
+	// recur (users, mailboxes, flag lists, addresses). A record's strings
+	// are substrings of its line: kept as they are, each entry would hold
+	// its whole line in memory for as long as the entry lives.
+	kept *interner
 	// The last host checked, so each line does not re-validate it.
 	lastHost, lastHostURL string
 	// The server URL of the last host, the uri of every session event.
@@ -68,6 +72,23 @@ type Dovecot struct {
 // dcMaxCounterNames bounds counterNames: Dovecot has a dozen counters, but
 // keys come from log lines.
 const dcMaxCounterNames = 64
+
+// dcMaxKept bounds kept: far more than the users and mailboxes that are
+// active at once on a busy host, and little memory.
+const dcMaxKept = 8192
+
+// keepSession returns info with strings of its own.
+func (d *Dovecot) keepSession(info dcSession) dcSession {
+	info.clientIP = d.kept.get(info.clientIP)
+	info.serverDomain = d.kept.get(info.serverDomain)
+	info.method = d.kept.get(info.method)
+	return info
+}
+
+// msgKey is the flags table's key for a message, with strings of its own.
+func (d *Dovecot) msgKey(user, box string, uid uint32) dcMsgKey {
+	return dcMsgKey{d.kept.get(user), d.kept.get(box), uid}
+}
 
 type dcSession struct {
 	clientIP, serverDomain string
@@ -103,6 +124,7 @@ func NewDovecot(opts DovecotOptions) *Dovecot {
 		flags:        newDCBounded[dcMsgKey, string](opts.MaxMessages),
 		pending:      newDCBounded[dcDeliveryKey, dcPendingDelivery](opts.MaxMessages),
 		counterNames: make(map[string]event.Param),
+		kept:         newInterner(dcMaxKept),
 	}
 }
 
@@ -229,7 +251,7 @@ func (d *Dovecot) login(dst []event.Event, rec *parsers.Record) []event.Event {
 	p.tls, p.hasTLS = tls != "" && !strings.HasPrefix(tls, "TLS handshaking"), true
 	e := d.emit(event.Login, rec, &p)
 	if rec.Session != "" {
-		d.sessions.put(rec.Session, info)
+		d.sessions.put(strings.Clone(rec.Session), d.keepSession(info))
 	}
 	return append(dst, e)
 }

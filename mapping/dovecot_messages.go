@@ -122,7 +122,7 @@ func (d *Dovecot) appended(dst []event.Event, rec *parsers.Record) ([]event.Even
 	flagsText, hasFlags := rec.Get("flags")
 	flags := dcFlags(flagsText)
 	if hasFlags && uid != 0 {
-		d.flags.put(dcMsgKey{rec.User, box, uid}, flags)
+		d.flags.put(d.msgKey(rec.User, box, uid), d.kept.get(flags))
 	}
 	t := event.MessageAppend
 	if rec.Action == dovecot.ActionSave && dcIsDelivery(rec.Process) {
@@ -168,7 +168,8 @@ func (d *Dovecot) seenDelivery(rec *parsers.Record, box, msgid string, fromMailL
 		d.pending.del(k)
 		return true
 	}
-	d.pending.put(k, dcPendingDelivery{fromMailLog: fromMailLog, msgid: msgid})
+	k = dcDeliveryKey{d.kept.get(k.user), strings.Clone(k.session), d.kept.get(k.box)}
+	d.pending.put(k, dcPendingDelivery{fromMailLog: fromMailLog, msgid: strings.Clone(msgid)})
 	return false
 }
 
@@ -212,7 +213,7 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 		return dst, dcUnmapped("flag_change without the flags field")
 	}
 	now := dcFlags(flagsText)
-	before, known := d.flags.swap(key, now)
+	before, known := d.flags.swap(d.msgKey(key.user, key.box, key.uid), d.kept.get(now))
 	if !known {
 		if now == "" {
 			return dst, nil
@@ -251,7 +252,7 @@ func (d *Dovecot) changed(dst []event.Event, rec *parsers.Record) ([]event.Event
 // them, else the one flag applied to what was known.
 func (d *Dovecot) updateFlags(key dcMsgKey, hasFlags bool, flagsText, flag string, set bool) {
 	if hasFlags {
-		d.flags.put(key, dcFlags(flagsText))
+		d.flags.put(d.msgKey(key.user, key.box, key.uid), d.kept.get(dcFlags(flagsText)))
 		return
 	}
 	before, ok := d.flags.get(key)
@@ -271,5 +272,5 @@ func (d *Dovecot) updateFlags(key dcMsgKey, hasFlags bool, flagsText, flag strin
 		after = append(after, flag)
 		slices.Sort(after)
 	}
-	d.flags.put(key, strings.Join(after, " "))
+	d.flags.put(d.msgKey(key.user, key.box, key.uid), d.kept.get(strings.Join(after, " ")))
 }

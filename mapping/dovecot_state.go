@@ -1,5 +1,7 @@
 package mapping
 
+import "strings"
+
 // dcBounded is a map that holds at most max entries and forgets the oldest
 // inserted one first (FIFO). Correlation state must stay bounded on an
 // endless tail; FIFO rather than LRU because entries (a session's login, a
@@ -92,4 +94,31 @@ func (b *dcBounded[K, V]) forward(yield func(K, V) bool) {
 			return
 		}
 	}
+}
+
+// interner hands out one shared copy of each string it is given, up to max
+// distinct strings; then it starts afresh, which costs copies, never
+// correctness.
+type interner struct {
+	max int
+	m   map[string]string
+}
+
+func newInterner(max int) *interner {
+	return &interner{max: max, m: make(map[string]string)}
+}
+
+func (in *interner) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	if c, ok := in.m[s]; ok {
+		return c
+	}
+	if len(in.m) >= in.max {
+		clear(in.m)
+	}
+	c := strings.Clone(s)
+	in.m[c] = c
+	return c
 }

@@ -2,7 +2,9 @@ package mapping
 
 import (
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/mailevents/mailevents/event"
 )
@@ -95,5 +97,28 @@ func TestDovecotFlagStateEviction(t *testing.T) {
 	evs = change(3, `\Seen \Answered`)
 	if len(evs) != 1 || evs[0].Type != event.FlagsSet || evs[0].GetString(event.FlagNames) != `\Answered` {
 		t.Errorf("known state: want FlagsSet \\Answered, got %v", evs)
+	}
+}
+
+func TestInternerSharesOneCopy(t *testing.T) {
+	in := newInterner(2)
+	line := "user=alice box=INBOX"
+	alice := in.get(line[5:10])
+	if alice != "alice" || unsafe.StringData(alice) == unsafe.StringData(line[5:]) {
+		t.Fatalf("get(%q) = %q, sharing the line's bytes: it must be a copy", line[5:10], alice)
+	}
+	if again := in.get(strings.Clone("alice")); unsafe.StringData(again) != unsafe.StringData(alice) {
+		t.Error("a second get of an equal string made another copy")
+	}
+	in.get("INBOX")
+	in.get("Sent") // over max: starts afresh
+	if got := in.get("alice"); got != "alice" {
+		t.Errorf("after a reset, get(alice) = %q", got)
+	}
+	if len(in.m) > 2 {
+		t.Errorf("interner holds %d strings, max 2", len(in.m))
+	}
+	if in.get("") != "" {
+		t.Error(`get("") is not ""`)
 	}
 }
