@@ -39,6 +39,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return e.AppendJSON(make([]byte, 0, 256)), nil
 }
 
+// AppendJSON appends v as AppendJSON encodes it in an event.
+func (v *Value) AppendJSON(dst []byte) []byte { return v.appendJSON(dst) }
+
 func (v *Value) appendJSON(dst []byte) []byte {
 	switch v.kind {
 	case KindString:

@@ -224,6 +224,14 @@ func (e *Event) All() iter.Seq2[Param, Value] {
 	}
 }
 
+// At returns the i-th parameter in output order, 0 <= i < Len. The value
+// is e's own, not a copy: for encoders that walk every event (package seal)
+// and would otherwise pay All's call and copy per parameter.
+func (e *Event) At(i int) (Param, *Value) {
+	f := &e.params[i]
+	return f.name, &f.value
+}
+
 // Clone returns a deep copy, so that one sink's changes (a suppressed
 // parameter, a tag) never show in another's.
 func (e *Event) Clone() Event {

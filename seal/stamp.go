@@ -45,7 +45,8 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 	dst = event.AppendJSONString(dst, string(ev.Type))
 	s.slots[eventSlot] = 0
 	s.members = append(s.members, piece{start: 1, end: int32(len(dst) - base)})
-	for p, v := range ev.All() {
+	for i := range ev.Len() {
+		p, v := ev.At(i)
 		if p == ChainParam || p == SeqParam || p == StreamParam {
 			continue // replaced by the stamp
 		}
@@ -78,7 +79,7 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 		m.end = int32(len(dst) - base)
 		if !canonical {
 			at := len(s.fix)
-			s.fix = appendCanonicalValue(s.fix, v)
+			s.fix = appendCanonicalValue(s.fix, *v)
 			if rfc {
 				m.fix, m.fixStart, m.fixEnd = true, int32(at), int32(len(s.fix))
 			} else {
@@ -197,10 +198,10 @@ func (s *Stream) appendStamps(dst []byte, base, from, to, chainAt int) ([]byte, 
 // text is canonical as well (but for the escapes of \b and \f in strings):
 // not so for an integer beyond 2^53, or a JSON value other than the usual
 // vnd.mailevents.source.
-func appendValue(dst []byte, v event.Value) (out []byte, canonical bool) {
+func appendValue(dst []byte, v *event.Value) (out []byte, canonical bool) {
 	switch v.Kind() {
 	case event.KindString:
-		return event.AppendJSONString(dst, v.Str()), true
+		return v.AppendJSON(dst), true
 	case event.KindInt:
 		n := v.Int()
 		return strconv.AppendInt(dst, n, 10), n >= -maxExactInt && n <= maxExactInt
