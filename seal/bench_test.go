@@ -26,9 +26,9 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
-// BenchmarkAppendStamped is the sealed cost on the encoding goroutine,
-// with the hashing (on another) waited for at every batch of 512, as the
-// pipeline does.
+// BenchmarkAppendStamped is the sealed cost of an event, hashing included,
+// with the chain values collected at every batch of 512, as the pipeline
+// does.
 func BenchmarkAppendStamped(b *testing.B) {
 	e := benchEvent(b)
 	s := newTestStream(b, "mail.example.org/archive")

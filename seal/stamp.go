@@ -13,8 +13,7 @@ import (
 // changing ev, except that the chain value, at dst[chainAt:chainAt+64], is
 // a placeholder until Collect gives it. It is Stamp's fast path: it
 // encodes the line once, noting where each member is, takes the canonical
-// bytes from those pieces in canonical order, and leaves the hashing to
-// another goroutine.
+// bytes from those pieces in canonical order, and hashes them.
 func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 	base := len(dst)
 	s.members = s.members[:0]
@@ -110,8 +109,7 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 
 	// The canonical bytes: the event and the RFC parameters by slot, then
 	// the run of vendor parameters without its first comma.
-	j := s.job()
-	buf := append(j.canon, '{')
+	buf := append(s.canon[:0], '{')
 	for _, i := range s.slots {
 		if i < 0 {
 			continue
@@ -142,11 +140,8 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 	}
 	run(line[from:vEnd])
 	buf = append(buf, '}')
-	j.canon = buf
-	j.ends = append(j.ends, len(buf))
-	if len(j.ends) == hashChunk {
-		s.launch()
-	}
+	s.canon = buf
+	s.hashEvent(buf)
 	s.dirty = true
 	return dst, chainAt
 }
@@ -273,12 +268,8 @@ func (s *Stream) appendStampedSlow(dst []byte, ev *event.Event) ([]byte, int) {
 	c.Set(StreamParam, s.idValue)
 	c.Set(SeqParam, event.Int(s.seq))
 	c.SetString(ChainParam, string(zeroChain))
-	j := s.job()
-	j.canon = AppendCanonical(j.canon, &c)
-	j.ends = append(j.ends, len(j.canon))
-	if len(j.ends) == hashChunk {
-		s.launch()
-	}
+	s.canon = AppendCanonical(s.canon[:0], &c)
+	s.hashEvent(s.canon)
 	s.dirty = true
 	base := len(dst)
 	dst = c.AppendJSON(dst)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -68,8 +69,7 @@ func ValidateID(id string) error {
 }
 
 // Stream is the sealing state of one output: the id, the last seq and
-// chain value, and when it was last sealed. It is used by one goroutine
-// (the hashing goroutines it starts share nothing with it until waited for).
+// chain value, and when it was last sealed. It is used by one goroutine.
 type Stream struct {
 	id       string
 	idValue  event.Value
@@ -96,10 +96,8 @@ type Stream struct {
 	fix          []byte
 
 	// The hashing of AppendStamped's events (hash.go).
-	cur   *hashJob   // being filled
-	sent  []*hashJob // started, not yet waited for
-	last  *hashJob   // the last started, which the next continues
-	spare []*hashJob
+	canon []byte // the canonical bytes of the event being hashed
+	hash  hash.Hash
 	ready [][sha256.Size]byte // chain values not yet collected
 }
 
@@ -117,7 +115,7 @@ func NewStream(id string, signer *Signer, interval time.Duration) (*Stream, erro
 	}
 	return &Stream{
 		id: id, idValue: event.String(id), signer: signer, interval: interval,
-		chain: Genesis(id), sealedAt: time.Now(), buf: make([]byte, 0, 1024),
+		chain: Genesis(id), sealedAt: time.Now(), buf: make([]byte, 0, 1024), hash: sha256.New(),
 		streamMember: event.AppendJSONString([]byte(`,"vnd.mailevents.stream":`), id),
 	}, nil
 }
@@ -131,7 +129,6 @@ func (s *Stream) Seq() int64 { return s.seq }
 // Head returns the chain value of the last event stamped (the genesis
 // value before the first).
 func (s *Stream) Head() [sha256.Size]byte {
-	s.sync()
 	return s.chain
 }
 
@@ -141,7 +138,6 @@ func (s *Stream) Head() [sha256.Size]byte {
 // statement of what sealing does; the pipeline uses AppendStamped, which
 // writes the same line faster and leaves a shared event alone.
 func (s *Stream) Stamp(ev *event.Event) {
-	s.sync()
 	s.seq++
 	ev.Set(StreamParam, s.idValue)
 	ev.Set(SeqParam, event.Int(s.seq))
@@ -173,7 +169,6 @@ func (s *Stream) Due(now time.Time, final bool) bool {
 // releases the event once encoded, and calls Written once the sink has
 // acknowledged it.
 func (s *Stream) Seal(now time.Time, final bool) event.Event {
-	s.sync()
 	e := event.New(event.Seal)
 	e.SetTimestamp(now.UTC(), 6)
 	e.Set(StreamParam, s.idValue)
@@ -244,7 +239,6 @@ type state struct {
 // daemon give the events it reads again the seq and chain values of their
 // first copies.
 func (s *Stream) MarshalState() []byte {
-	s.sync()
 	b, _ := json.Marshal(state{
 		Stream: s.id, Seq: s.seq, Chain: hex.EncodeToString(s.chain[:]),
 		SealedSeq: s.sealedSeq, SealedFinal: s.sealedFinal, SealedAt: s.sealedAt.UTC(),
@@ -254,7 +248,6 @@ func (s *Stream) MarshalState() []byte {
 
 // LoadState continues the stream from a saved state.
 func (s *Stream) LoadState(data []byte) error {
-	s.sync()
 	var st state
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("seal state of %s: %w", s.id, err)
