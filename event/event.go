@@ -224,13 +224,27 @@ func (e *Event) All() iter.Seq2[Param, Value] {
 	}
 }
 
-// At returns the i-th parameter in output order, 0 <= i < Len. The value
-// is e's own, not a copy: for encoders that walk every event (package seal)
-// and would otherwise pay All's call and copy per parameter.
-func (e *Event) At(i int) (Param, *Value) {
+// Places of parameters in the output that Member reports, besides the RFC
+// parameters' indexes in EncodingOrder.
+const (
+	PlaceVendor  = rankVendor  // a well-formed vendor name: after the RFC parameters, by name
+	PlaceContent = rankContent // messageContent: last
+	PlaceUnknown = rankUnknown // any other name (Validate rejects it)
+)
+
+// Member returns the i-th parameter in output order, 0 <= i < Len, with
+// its place in the output: its index in EncodingOrder for an RFC parameter, else PlaceVendor,
+// PlaceContent or PlaceUnknown. The value is e's own, not a copy. An
+// encoder that lays the members out otherwise (package seal) learns from
+// it, without looking at the name, what AppendJSON knows.
+func (e *Event) Member(i int) (Param, *Value, int) {
 	f := &e.params[i]
-	return f.name, &f.value
+	return f.name, &f.value, f.rank
 }
+
+// EncodingOrder returns the RFC parameters in the order AppendJSON writes
+// them, but for messageContent, which comes last (PlaceContent).
+func EncodingOrder() []Param { return slices.Clone(encodingOrder) }
 
 // Clone returns a deep copy, so that one sink's changes (a suppressed
 // parameter, a tag) never show in another's.

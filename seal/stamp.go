@@ -3,6 +3,8 @@ package seal
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
+	"math/bits"
 	"strconv"
 
 	"github.com/mailevents/mailevents/event"
@@ -12,151 +14,142 @@ import (
 // exactly what Stamp followed by ev.AppendJSON would write, without
 // changing ev, except that the chain value, at dst[chainAt:chainAt+64], is
 // a placeholder until Collect gives it. It is Stamp's fast path: it
-// encodes the line once, noting where each member is, takes the canonical
-// bytes from those pieces in canonical order, and hashes them.
+// encodes the line once, noting where each member is, and hashes the
+// canonical bytes put together from those pieces.
+//
+// The pieces are enough because the line differs from the canonical bytes
+// in little: "event" and the RFC parameters are in Cyrus's order rather
+// than by name; the chain member is left out; the vendor parameters and
+// the stamps already form one run sorted by name, which is where RFC 8785
+// puts them, after every RFC name, but a vendor value may need another
+// text ({"stream":…,"offset":…} has its members swapped, an integer beyond
+// 2^53 is written as a double). An RFC parameter's value that is not
+// canonical, or an escape of \b or \f (written \u0008 and \u000c), is
+// rare enough to have the canonical bytes made from the event instead, as
+// Stamp does.
 func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 	base := len(dst)
-	s.members = s.members[:0]
-	s.cuts = s.cuts[:0]
-	s.fix = s.fix[:0]
-	for i := range s.slots {
-		s.slots[i] = -1
-	}
 	s.seq++
-	// The vendor parameters and the stamps are one run of the line, in
-	// the order RFC 8785 wants them too: the canonical bytes take the run
-	// whole, but for the cuts (the chain member, values to canonicalise).
-	vStart, vEnd := -1, -1
-	next := 0 // the stamps written so far, in name order: chain, seq, stream
-	chainAt := 0
+	var rfc [numSlots]span // where each present RFC member is in the line
+	var present uint32     // which of them are present, a bit per slot
+	vendor := span{-1, -1} // the run of vendor members and stamps
+	var chainTo int32      // where the chain member ends
+	exact := true          // whether the RFC members are canonical
+	s.cuts, s.fix = s.cuts[:0], s.fix[:0]
+	next := 0 // the stamps written so far: chain, seq, stream
 	stamps := func(to int) {
-		if next >= to {
-			return
+		for ; next < to; next++ {
+			at := int32(len(dst) - base)
+			if vendor.from < 0 {
+				vendor.from = at
+			}
+			switch next {
+			case 0:
+				dst = append(dst, `,"vnd.mailevents.chain":"`...)
+				dst = append(dst, zeroChain...)
+				dst = append(dst, '"')
+				chainTo = int32(len(dst) - base)
+				s.cuts = append(s.cuts, cut{from: at, to: chainTo})
+			case 1:
+				dst = append(dst, `,"vnd.mailevents.seq":`...)
+				dst = strconv.AppendInt(dst, s.seq, 10)
+			case 2:
+				dst = append(dst, s.streamMember...)
+			}
+			vendor.to = int32(len(dst) - base)
 		}
-		if vStart < 0 {
-			vStart = len(dst) - base
-		}
-		dst, chainAt = s.appendStamps(dst, base, next, to, chainAt)
-		next, vEnd = to, len(dst)-base
 	}
 
 	dst = append(dst, `{"event":`...)
 	dst = event.AppendJSONString(dst, string(ev.Type))
-	s.slots[eventSlot] = 0
-	s.members = append(s.members, piece{start: 1, end: int32(len(dst) - base)})
+	rfc[eventSlot] = span{1, int32(len(dst) - base)}
+	present |= 1 << eventSlot
 	for i := range ev.Len() {
-		p, v := ev.At(i)
-		if p == ChainParam || p == SeqParam || p == StreamParam {
-			continue // replaced by the stamp
-		}
-		slot, rfc := slotOf(p)
+		p, v, place := ev.Member(i)
+		from := int32(len(dst) - base)
+		slot := -1
 		switch {
-		case p == event.MessageContent: // after the vendor parameters
+		case place < len(rfcByPlace):
+			slot = int(rfcByPlace[place].slot)
+			dst = append(dst, rfcByPlace[place].key...)
+		case place == event.PlaceVendor:
+			if isStamp(p) {
+				continue // replaced by the stamp
+			}
+			for next < 3 && stampBefore(next, p) {
+				stamps(next + 1)
+			}
+			if vendor.from < 0 {
+				vendor.from = int32(len(dst) - base)
+			}
+			from = int32(len(dst) - base)
+			// A vendor name is printable ASCII without '"' or '\\'
+			// (event.Param.IsVendor): as it is, it is canonical.
+			dst = append(dst, ',', '"')
+			dst = append(dst, p...)
+			dst = append(dst, '"', ':')
+		case place == event.PlaceContent: // after the vendor parameters
 			stamps(3)
-		case rfc:
-		case vendorName(p):
-			n := next
-			for n < 3 && stampNames[n] < p {
-				n++
-			}
-			stamps(n)
-			if vStart < 0 {
-				vStart = len(dst) - base
-			}
+			from = int32(len(dst) - base)
+			slot = contentSlot
+			dst = append(dst, `,"messageContent":`...)
 		default:
 			// Validate rejects such a name, so a pipeline never meets one.
 			s.seq--
 			return s.appendStampedSlow(dst[:base], ev)
 		}
-		m := piece{start: int32(len(dst) - base + 1)}
-		dst = append(dst, ',', '"')
-		dst = append(dst, p...)
-		dst = append(dst, '"', ':')
-		m.value = int32(len(dst) - base)
+		valueAt := int32(len(dst) - base)
 		var canonical bool
 		dst, canonical = appendValue(dst, v)
-		m.end = int32(len(dst) - base)
-		if !canonical {
-			at := len(s.fix)
-			s.fix = appendCanonicalValue(s.fix, *v)
-			if rfc {
-				m.fix, m.fixStart, m.fixEnd = true, int32(at), int32(len(s.fix))
-			} else {
-				s.cuts = append(s.cuts, cut{from: m.value, to: m.end, fixStart: int32(at), fixEnd: int32(len(s.fix))})
-			}
+		end := int32(len(dst) - base)
+		if slot >= 0 {
+			rfc[slot] = span{from + 1, end}
+			present |= 1 << slot
+			exact = exact && canonical
+			continue
 		}
-		if rfc {
-			s.slots[slot] = int32(len(s.members))
-			s.members = append(s.members, m)
-		} else {
-			vEnd = len(dst) - base
+		vendor.to = end
+		if !canonical { // {"stream":…,"offset":…}, say: in the canonical bytes, its members swap
+			at := int32(len(s.fix))
+			s.fix = appendCanonicalValue(s.fix, *v)
+			s.cuts = append(s.cuts, cut{from: valueAt, to: end, fixFrom: at, fixTo: int32(len(s.fix))})
 		}
 	}
 	stamps(3)
 	dst = append(dst, '}')
-	line := dst[base:] // the offsets above are in the line
+	chainAt := base + int(chainTo) - 1 - 2*sha256.Size
+	line := dst[base:]
 
-	// Strings are written as JCS writes them, but for \b and \f, which
-	// the encoder escapes as \u0008 and \u000c; a line without any
-	// escape needs no look at its strings.
-	escapes := bytes.IndexByte(line, '\\') >= 0
-	copyText := func(buf, text []byte) []byte {
-		if escapes {
-			return appendCanonicalEscapes(buf, text)
+	buf := append(s.canon[:0], s.chain[:]...)
+	if exact && !hasShortEscape(line) {
+		sep := byte('{')
+		for m := present; m != 0; m &= m - 1 {
+			sp := rfc[bits.TrailingZeros32(m)]
+			buf = append(buf, sep)
+			buf = append(buf, line[sp.from:sp.to]...)
+			sep = ','
 		}
-		return append(buf, text...)
-	}
-
-	// The canonical bytes: the event and the RFC parameters by slot, then
-	// the run of vendor parameters without its first comma.
-	buf := append(s.canon[:0], '{')
-	for _, i := range s.slots {
-		if i < 0 {
-			continue
+		// The vendor run, with the chain member cut out and values that
+		// are not canonical replaced, begins with a comma as it should.
+		from := vendor.from
+		for _, c := range s.cuts {
+			buf = append(buf, line[from:c.from]...)
+			buf = append(buf, s.fix[c.fixFrom:c.fixTo]...)
+			from = c.to
 		}
-		m := &s.members[i]
-		if m.fix {
-			buf = append(buf, line[m.start:m.value]...)
-			buf = append(buf, s.fix[m.fixStart:m.fixEnd]...)
-		} else {
-			buf = copyText(buf, line[m.start:m.end])
-		}
-		buf = append(buf, ',')
+		buf = append(buf, line[from:vendor.to]...)
+		buf = append(buf, '}')
+	} else {
+		c := ev.Clone()
+		c.Set(StreamParam, s.idValue)
+		c.Set(SeqParam, event.Int(s.seq))
+		buf = AppendCanonical(buf, &c)
 	}
-	// The run's first member begins with a comma, which the slots' last
-	// comma stands for; the chain member may come first and be cut.
-	first := true
-	run := func(text []byte) {
-		if first && len(text) > 0 {
-			text, first = text[1:], false
-		}
-		buf = copyText(buf, text)
-	}
-	from := vStart
-	for _, c := range s.cuts {
-		run(line[from:c.from])
-		buf = append(buf, s.fix[c.fixStart:c.fixEnd]...)
-		from = int(c.to)
-	}
-	run(line[from:vEnd])
-	buf = append(buf, '}')
 	s.canon = buf
-	s.hashEvent(buf)
+	s.chain = sha256.Sum256(buf)
+	s.ready = append(s.ready, s.chain)
 	s.dirty = true
 	return dst, chainAt
-}
-
-// cut replaces line[from:to], in the line's vendor run, with
-// s.fix[fixStart:fixEnd] in the canonical bytes.
-type cut struct{ from, to, fixStart, fixEnd int32 }
-
-// piece is where the event or an RFC parameter is in the line: from its
-// name's quote to the end of its value, and where its value begins. When
-// fix is set, the value's canonical text is s.fix[fixStart:fixEnd].
-type piece struct {
-	start, value, end int32
-	fixStart, fixEnd  int32
-	fix               bool
 }
 
 const ownPrefix = "vnd.mailevents."
@@ -166,27 +159,54 @@ var (
 	zeroChain  = bytes.Repeat([]byte{'0'}, 2*sha256.Size)
 )
 
-// appendStamps writes the stamp members from..to-1 (chain, seq, stream)
-// of the line that starts at base, and returns where the chain value's
-// placeholder is in dst. The chain member is cut from the canonical bytes.
-func (s *Stream) appendStamps(dst []byte, base, from, to, chainAt int) ([]byte, int) {
-	for i := from; i < to; i++ {
-		switch i {
-		case 0:
-			start := len(dst) - base
-			dst = append(dst, `,"vnd.mailevents.chain":"`...)
-			chainAt = len(dst)
-			dst = append(dst, zeroChain...)
-			dst = append(dst, '"')
-			s.cuts = append(s.cuts, cut{from: int32(start), to: int32(len(dst) - base)})
-		case 1:
-			dst = append(dst, `,"vnd.mailevents.seq":`...)
-			dst = strconv.AppendInt(dst, s.seq, 10)
-		case 2:
-			dst = append(dst, s.streamMember...)
+// Collect completes the events AppendStamped wrote since the last Collect:
+// it calls fill with the chain value of each, in order, as the 64 hex
+// digits to put in its placeholder.
+func (s *Stream) Collect(fill func(chainHex []byte)) {
+	var h [2 * sha256.Size]byte
+	for _, c := range s.ready {
+		hex.Encode(h[:], c[:])
+		fill(h[:])
+	}
+	s.ready = s.ready[:0]
+}
+
+// cut replaces line[from:to], in the line's vendor run, with
+// s.fix[fixFrom:fixTo] in the canonical bytes.
+type cut struct{ from, to, fixFrom, fixTo int32 }
+
+// span is where a member is in the line: from its name's quote, or the
+// comma before it, to the end of its value.
+type span struct{ from, to int32 }
+
+// stampBefore reports whether stamp n (chain, seq, stream) sorts before the
+// vendor name p. Most names of an event share the stamps' prefix, so the
+// byte after it decides without a string comparison.
+func stampBefore(n int, p event.Param) bool {
+	stamp := stampNames[n]
+	if len(p) > len(ownPrefix) && p[:len(ownPrefix)] == ownPrefix {
+		if a, b := stamp[len(ownPrefix)], p[len(ownPrefix)]; a != b {
+			return a < b
 		}
 	}
-	return dst, chainAt
+	return stamp < p
+}
+
+// hasShortEscape reports whether the line may hold \u0008 or \u000c,
+// the encoder's escapes of \b and \f, where RFC 8785 writes \b and \f.
+// An escaped backslash followed by such text counts too: that line takes
+// the slow path for nothing, but correctly.
+func hasShortEscape(line []byte) bool {
+	for {
+		i := bytes.Index(line, []byte(`\u000`))
+		if i < 0 || i+5 >= len(line) {
+			return false
+		}
+		if c := line[i+5]; c == '8' || c == 'c' {
+			return true
+		}
+		line = line[i+5:]
+	}
 }
 
 // appendValue writes v as event.AppendJSON does, and reports whether the
@@ -209,55 +229,43 @@ func appendValue(dst []byte, v *event.Value) (out []byte, canonical bool) {
 	return append(dst, "null"...), true
 }
 
-// appendCanonicalEscapes copies a member whose string value the encoder
-// wrote, turning the escapes \u0008 and \u000c into JCS's \b and \f.
-func appendCanonicalEscapes(dst, member []byte) []byte {
-	for {
-		i := bytes.IndexByte(member, '\\')
-		if i < 0 || i+1 >= len(member) {
-			return append(dst, member...)
+// rfcByPlace holds, for each RFC parameter by its place in the output
+// (event.EncodingOrder), its canonical slot and its key as the line has it.
+var rfcByPlace = func() []struct {
+	slot uint8
+	key  string
+} {
+	order := event.EncodingOrder()
+	t := make([]struct {
+		slot uint8
+		key  string
+	}, len(order))
+	for i, p := range order {
+		slot, ok := slotOf(p)
+		if !ok {
+			panic("seal: no slot for " + string(p))
 		}
-		dst = append(dst, member[:i]...)
-		if member[i+1] == 'u' && i+6 <= len(member) && string(member[i+2:i+5]) == "000" && (member[i+5] == '8' || member[i+5] == 'c') {
-			short := byte('b')
-			if member[i+5] == 'c' {
-				short = 'f'
-			}
-			dst = append(dst, '\\', short)
-			member = member[i+6:]
-			continue
-		}
-		dst = append(dst, member[i:i+2]...)
-		member = member[i+2:]
-	}
-}
-
-// vendorByte marks the bytes a vendor name may hold after "vnd.": US-ASCII
-// printable, no space, no quote or backslash (see event.Param.IsVendor).
-var vendorByte = func() (t [256]bool) {
-	for c := '!'; c <= '~'; c++ {
-		t[c] = c != '"' && c != '\\'
+		t[i].slot = uint8(slot)
+		t[i].key = `,"` + string(p) + `":`
 	}
 	return t
 }()
 
-// vendorName is event.Param.IsVendor with a table, and knowing this
-// project's prefix to be valid: it runs for every vendor parameter of
-// every sealed event.
-func vendorName(p event.Param) bool {
-	if len(p) <= 4 || p[:4] != "vnd." {
-		return false
+// contentSlot is the place of the "messageContent" member.
+var contentSlot, _ = slotOf(event.MessageContent)
+
+// isStamp reports whether p is one of the members AppendStamped writes
+// itself; the length tells most names apart without comparing them.
+func isStamp(p event.Param) bool {
+	switch len(p) {
+	case len(ChainParam):
+		return p == ChainParam
+	case len(SeqParam):
+		return p == SeqParam
+	case len(StreamParam):
+		return p == StreamParam
 	}
-	i := 4
-	if len(p) > len(ownPrefix) && p[:len(ownPrefix)] == ownPrefix {
-		i = len(ownPrefix)
-	}
-	for ; i < len(p); i++ {
-		if !vendorByte[p[i]] {
-			return false
-		}
-	}
-	return true
+	return false
 }
 
 // appendStampedSlow stamps a copy of ev and encodes it, with the chain
@@ -268,8 +276,9 @@ func (s *Stream) appendStampedSlow(dst []byte, ev *event.Event) ([]byte, int) {
 	c.Set(StreamParam, s.idValue)
 	c.Set(SeqParam, event.Int(s.seq))
 	c.SetString(ChainParam, string(zeroChain))
-	s.canon = AppendCanonical(s.canon[:0], &c)
-	s.hashEvent(s.canon)
+	s.canon = AppendCanonical(append(s.canon[:0], s.chain[:]...), &c)
+	s.chain = sha256.Sum256(s.canon)
+	s.ready = append(s.ready, s.chain)
 	s.dirty = true
 	base := len(dst)
 	dst = c.AppendJSON(dst)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -88,17 +87,12 @@ type Stream struct {
 
 	buf []byte // the previous chain value, then the canonical bytes
 
-	// AppendStamped's scratch.
-	streamMember []byte  // `,"vnd.mailevents.stream":"ID"`
-	members      []piece // the event and the RFC parameters
-	cuts         []cut
-	slots        [numSlots]int32 // index into members, -1: absent
-	fix          []byte
-
-	// The hashing of AppendStamped's events (hash.go).
-	canon []byte // the canonical bytes of the event being hashed
-	hash  hash.Hash
-	ready [][sha256.Size]byte // chain values not yet collected
+	// AppendStamped's scratch and results.
+	streamMember []byte              // `,"vnd.mailevents.stream":"ID"`
+	canon        []byte              // the previous chain value, then the canonical bytes
+	cuts         []cut               // where the canonical bytes differ from the line
+	fix          []byte              // the canonical text of the cuts
+	ready        [][sha256.Size]byte // chain values not yet collected
 }
 
 // NewStream starts stream id at its genesis; LoadState continues a saved
@@ -115,7 +109,7 @@ func NewStream(id string, signer *Signer, interval time.Duration) (*Stream, erro
 	}
 	return &Stream{
 		id: id, idValue: event.String(id), signer: signer, interval: interval,
-		chain: Genesis(id), sealedAt: time.Now(), buf: make([]byte, 0, 1024), hash: sha256.New(),
+		chain: Genesis(id), sealedAt: time.Now(), buf: make([]byte, 0, 1024),
 		streamMember: event.AppendJSONString([]byte(`,"vnd.mailevents.stream":`), id),
 	}, nil
 }
