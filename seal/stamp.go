@@ -45,9 +45,7 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 			}
 			switch next {
 			case 0:
-				dst = append(dst, `,"vnd.mailevents.chain":"`...)
-				dst = append(dst, zeroChain...)
-				dst = append(dst, '"')
+				dst = append(dst, chainMember...)
 				chainTo = int32(len(dst) - base)
 				s.cuts = append(s.cuts, cut{from: at, to: chainTo})
 			case 1:
@@ -63,6 +61,7 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 	dst = append(dst, `{"event":`...)
 	dst = event.AppendJSONString(dst, string(ev.Type))
 	rfc[eventSlot] = span{1, int32(len(dst) - base)}
+	exact = len(dst)-base == len(`{"event":`)+len(ev.Type)+2 // nothing escaped
 	present |= 1 << eventSlot
 	for i := range ev.Len() {
 		p, v, place := ev.Member(i)
@@ -99,9 +98,9 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 			return s.appendStampedSlow(dst[:base], ev)
 		}
 		valueAt := int32(len(dst) - base)
-		var canonical bool
-		dst, canonical = appendValue(dst, v)
+		dst = v.AppendJSON(dst)
 		end := int32(len(dst) - base)
+		canonical := isCanonical(v, dst[base+int(valueAt):])
 		if slot >= 0 {
 			rfc[slot] = span{from + 1, end}
 			present |= 1 << slot
@@ -121,14 +120,22 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 	line := dst[base:]
 
 	buf := append(s.canon[:0], s.chain[:]...)
-	if exact && !hasShortEscape(line) {
-		sep := byte('{')
-		for m := present; m != 0; m &= m - 1 {
+	if exact {
+		// Members next to each other in both orders (clientIP and
+		// clientPort, serverDomain and serverPort) are copied as one.
+		buf = append(buf, '{')
+		run := rfc[bits.TrailingZeros32(present)]
+		for m := present & (present - 1); m != 0; m &= m - 1 {
 			sp := rfc[bits.TrailingZeros32(m)]
-			buf = append(buf, sep)
-			buf = append(buf, line[sp.from:sp.to]...)
-			sep = ','
+			if sp.from == run.to+1 {
+				run.to = sp.to
+				continue
+			}
+			buf = append(buf, line[run.from:run.to]...)
+			buf = append(buf, ',')
+			run = sp
 		}
+		buf = append(buf, line[run.from:run.to]...)
 		// The vendor run, with the chain member cut out and values that
 		// are not canonical replaced, begins with a comma as it should.
 		from := vendor.from
@@ -157,6 +164,8 @@ const ownPrefix = "vnd.mailevents."
 var (
 	stampNames = [3]event.Param{ChainParam, SeqParam, StreamParam}
 	zeroChain  = bytes.Repeat([]byte{'0'}, 2*sha256.Size)
+	// chainMember is the chain member with its placeholder.
+	chainMember = `,"vnd.mailevents.chain":"` + string(zeroChain) + `"`
 )
 
 // Collect completes the events AppendStamped wrote since the last Collect:
@@ -192,9 +201,9 @@ func stampBefore(n int, p event.Param) bool {
 	return stamp < p
 }
 
-// hasShortEscape reports whether the line may hold \u0008 or \u000c,
+// hasShortEscape reports whether the JSON text may hold \u0008 or \u000c,
 // the encoder's escapes of \b and \f, where RFC 8785 writes \b and \f.
-// An escaped backslash followed by such text counts too: that line takes
+// An escaped backslash followed by such text counts too: that value takes
 // the slow path for nothing, but correctly.
 func hasShortEscape(line []byte) bool {
 	for {
@@ -209,24 +218,24 @@ func hasShortEscape(line []byte) bool {
 	}
 }
 
-// appendValue writes v as event.AppendJSON does, and reports whether the
-// text is canonical as well (but for the escapes of \b and \f in strings):
-// not so for an integer beyond 2^53, or a JSON value other than the usual
-// vnd.mailevents.source.
-func appendValue(dst []byte, v *event.Value) (out []byte, canonical bool) {
+// isCanonical reports whether text, v as event.AppendJSON writes it, is
+// also its RFC 8785 text: not so for a string with the escapes of \b or
+// \f, an integer beyond 2^53, or a JSON value other than a
+// vnd.mailevents.source of a file.
+func isCanonical(v *event.Value, text []byte) bool {
 	switch v.Kind() {
 	case event.KindString:
-		return v.AppendJSON(dst), true
+		// Escapes and replacement characters only lengthen the text: at
+		// the string's length plus the quotes, it holds neither.
+		return len(text) == len(v.Str())+2 || !hasShortEscape(text)
 	case event.KindInt:
 		n := v.Int()
-		return strconv.AppendInt(dst, n, 10), n >= -maxExactInt && n <= maxExactInt
-	case event.KindBool:
-		return strconv.AppendBool(dst, v.Bool()), true
+		return n >= -maxExactInt && n <= maxExactInt
 	case event.KindJSON:
 		_, _, ok := sourceShape(v.Str(), `{"file":"`)
-		return append(dst, v.Str()...), ok
+		return ok
 	}
-	return append(dst, "null"...), true
+	return true
 }
 
 // rfcByPlace holds, for each RFC parameter by its place in the output
@@ -255,15 +264,18 @@ var rfcByPlace = func() []struct {
 var contentSlot, _ = slotOf(event.MessageContent)
 
 // isStamp reports whether p is one of the members AppendStamped writes
-// itself; the length tells most names apart without comparing them.
+// itself. The length and one byte tell most names apart without a
+// comparison (…method, …reason, …server and …source have the stream's
+// length).
 func isStamp(p event.Param) bool {
+	const at = len(ownPrefix) + 1 // the second byte after the prefix
 	switch len(p) {
 	case len(ChainParam):
-		return p == ChainParam
+		return p[at] == ChainParam[at] && p == ChainParam
 	case len(SeqParam):
-		return p == SeqParam
+		return p[at] == SeqParam[at] && p == SeqParam
 	case len(StreamParam):
-		return p == StreamParam
+		return p[at] == StreamParam[at] && p == StreamParam
 	}
 	return false
 }
