@@ -251,13 +251,22 @@ func sourceShape(raw, prefix string) (name, offset string, ok bool) {
 		return "", "", false
 	}
 	digits = digits[:len(digits)-1]
-	if len(digits) == 0 || len(digits) > 15 || (digits[0] == '0' && len(digits) > 1) {
+	if !smallDigits(digits) {
 		return "", "", false
 	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
-			return "", "", false
+	return name, digits, true
+}
+
+// smallDigits reports whether d is a non-negative integer of at most 15
+// digits without leading zeros: text that RFC 8785 writes as it is.
+func smallDigits(d string) bool {
+	if len(d) == 0 || len(d) > 15 || (d[0] == '0' && len(d) > 1) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
 		}
 	}
-	return name, digits, true
+	return true
 }

@@ -100,15 +100,17 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 		valueAt := int32(len(dst) - base)
 		dst = v.AppendJSON(dst)
 		end := int32(len(dst) - base)
-		canonical := isCanonical(v, dst[base+int(valueAt):])
 		if slot >= 0 {
 			rfc[slot] = span{from + 1, end}
 			present |= 1 << slot
-			exact = exact && canonical
+			exact = exact && isCanonical(v, dst[base+int(valueAt):])
 			continue
 		}
 		vendor.to = end
-		if !canonical { // {"stream":…,"offset":…}, say: in the canonical bytes, its members swap
+		switch {
+		case v.Kind() == event.KindJSON: // vnd.mailevents.source, mostly
+			s.cutJSON(v, valueAt, end)
+		case !isCanonical(v, dst[base+int(valueAt):]):
 			at := int32(len(s.fix))
 			s.fix = appendCanonicalValue(s.fix, *v)
 			s.cuts = append(s.cuts, cut{from: valueAt, to: end, fixFrom: at, fixTo: int32(len(s.fix))})

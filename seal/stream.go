@@ -92,6 +92,7 @@ type Stream struct {
 	canon        []byte              // the previous chain value, then the canonical bytes
 	cuts         []cut               // where the canonical bytes differ from the line
 	fix          []byte              // the canonical text of the cuts
+	source       knownSource         // the last vnd.mailevents.source seen
 	ready        [][sha256.Size]byte // chain values not yet collected
 }
 
