@@ -15,12 +15,7 @@ import (
 type batch struct {
 	arena   []byte
 	records []sinks.Record
-	// chains are the records of a sealed stream whose chain values are
-	// still being hashed: where each one's placeholder is.
-	chains []chainAt
 }
-
-type chainAt struct{ rec, at int }
 
 func (b *batch) add(ev *event.Event, when time.Time) {
 	start := len(b.arena)
@@ -28,27 +23,11 @@ func (b *batch) add(ev *event.Event, when time.Time) {
 	b.record(ev, when, start)
 }
 
-// addStamped adds ev as the next event of a sealed stream; fillChains
-// completes it before the batch is written.
+// addStamped adds ev as the next event of a sealed stream.
 func (b *batch) addStamped(ev *event.Event, when time.Time, s *seal.Stream) {
 	start := len(b.arena)
-	var at int
-	b.arena, at = s.AppendStamped(b.arena, ev)
-	b.chains = append(b.chains, chainAt{rec: len(b.records), at: at - start})
+	b.arena = s.AppendStamped(b.arena, ev)
 	b.record(ev, when, start)
-}
-
-// fillChains writes the chain values of the stream's events into their
-// records. The records, not the arena, are written to: an arena that grew
-// has left the earlier records in the array it had before.
-func (b *batch) fillChains(s *seal.Stream) {
-	i := 0
-	s.Collect(func(chainHex []byte) {
-		c := b.chains[i]
-		copy(b.records[c.rec].Value[c.at:], chainHex)
-		i++
-	})
-	b.chains = b.chains[:0]
 }
 
 // record adds the record of the event encoded from start on.
@@ -78,5 +57,4 @@ func (b *batch) reset() {
 	clear(b.records)
 	b.records = b.records[:0]
 	b.arena = b.arena[:0]
-	b.chains = b.chains[:0]
 }

@@ -105,9 +105,6 @@ func (o *output) write(ctx context.Context, m *Metrics) error {
 	if o.done {
 		return nil
 	}
-	if o.seal != nil {
-		o.batch.fillChains(o.seal)
-	}
 	if err := writeMeasured(ctx, &o.batch, o.sink, m); err != nil {
 		return fmt.Errorf("sink %s: %w", o.sink.Name(), err)
 	}

@@ -6,16 +6,17 @@ import (
 	"encoding/hex"
 	"math/bits"
 	"strconv"
+	"strings"
 
 	"github.com/mailevents/mailevents/event"
 )
 
 // AppendStamped appends to dst the line of ev as the stream's next event,
 // exactly what Stamp followed by ev.AppendJSON would write, without
-// changing ev, except that the chain value, at dst[chainAt:chainAt+64], is
-// a placeholder until Collect gives it. It is Stamp's fast path: it
-// encodes the line once, noting where each member is, and hashes the
-// canonical bytes put together from those pieces.
+// changing ev. It is Stamp's fast path: it encodes the line once, with a
+// placeholder for the chain value, noting where each member is; hashes the
+// canonical bytes put together from those pieces; and writes the chain
+// value into its place.
 //
 // The pieces are enough because the line differs from the canonical bytes
 // in little: "event" and the RFC parameters are in Cyrus's order rather
@@ -27,7 +28,7 @@ import (
 // canonical, or an escape of \b or \f (written \u0008 and \u000c), is
 // rare enough to have the canonical bytes made from the event instead, as
 // Stamp does.
-func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
+func (s *Stream) AppendStamped(dst []byte, ev *event.Event) []byte {
 	base := len(dst)
 	s.seq++
 	var rfc [numSlots]span // where each present RFC member is in the line
@@ -156,31 +157,18 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) ([]byte, int) {
 	}
 	s.canon = buf
 	s.chain = sha256.Sum256(buf)
-	s.ready = append(s.ready, s.chain)
+	hex.Encode(dst[chainAt:], s.chain[:])
 	s.dirty = true
-	return dst, chainAt
+	return dst
 }
 
 const ownPrefix = "vnd.mailevents."
 
 var (
 	stampNames = [3]event.Param{ChainParam, SeqParam, StreamParam}
-	zeroChain  = bytes.Repeat([]byte{'0'}, 2*sha256.Size)
-	// chainMember is the chain member with its placeholder.
-	chainMember = `,"vnd.mailevents.chain":"` + string(zeroChain) + `"`
+	// chainMember is the chain member with a placeholder for its value.
+	chainMember = `,"vnd.mailevents.chain":"` + strings.Repeat("0", 2*sha256.Size) + `"`
 )
-
-// Collect completes the events AppendStamped wrote since the last Collect:
-// it calls fill with the chain value of each, in order, as the 64 hex
-// digits to put in its placeholder.
-func (s *Stream) Collect(fill func(chainHex []byte)) {
-	var h [2 * sha256.Size]byte
-	for _, c := range s.ready {
-		hex.Encode(h[:], c[:])
-		fill(h[:])
-	}
-	s.ready = s.ready[:0]
-}
 
 // cut replaces line[from:to], in the line's vendor run, with
 // s.fix[fixFrom:fixTo] in the canonical bytes.
@@ -282,19 +270,15 @@ func isStamp(p event.Param) bool {
 	return false
 }
 
-// appendStampedSlow stamps a copy of ev and encodes it, with the chain
-// value left to Collect as for the others.
-func (s *Stream) appendStampedSlow(dst []byte, ev *event.Event) ([]byte, int) {
+// appendStampedSlow stamps a copy of ev and encodes it.
+func (s *Stream) appendStampedSlow(dst []byte, ev *event.Event) []byte {
 	c := ev.Clone()
 	s.seq++
 	c.Set(StreamParam, s.idValue)
 	c.Set(SeqParam, event.Int(s.seq))
-	c.SetString(ChainParam, string(zeroChain))
 	s.canon = AppendCanonical(append(s.canon[:0], s.chain[:]...), &c)
 	s.chain = sha256.Sum256(s.canon)
-	s.ready = append(s.ready, s.chain)
+	c.SetString(ChainParam, hex.EncodeToString(s.chain[:]))
 	s.dirty = true
-	base := len(dst)
-	dst = c.AppendJSON(dst)
-	return dst, base + bytes.Index(dst[base:], []byte(`"vnd.mailevents.chain":"`)) + len(`"vnd.mailevents.chain":"`)
+	return c.AppendJSON(dst)
 }

@@ -85,15 +85,12 @@ type Stream struct {
 	// that the sink has it: only then does the state record it.
 	unwritten *sealMark
 
-	buf []byte // the previous chain value, then the canonical bytes
-
-	// AppendStamped's scratch and results.
-	streamMember []byte              // `,"vnd.mailevents.stream":"ID"`
-	canon        []byte              // the previous chain value, then the canonical bytes
-	cuts         []cut               // where the canonical bytes differ from the line
-	fix          []byte              // the canonical text of the cuts
-	source       knownSource         // the last vnd.mailevents.source seen
-	ready        [][sha256.Size]byte // chain values not yet collected
+	// The scratch of Stamp and AppendStamped.
+	streamMember []byte      // `,"vnd.mailevents.stream":"ID"`
+	canon        []byte      // the previous chain value, then the canonical bytes
+	cuts         []cut       // where the canonical bytes differ from the line
+	fix          []byte      // the canonical text of the cuts
+	source       knownSource // the last vnd.mailevents.source seen
 }
 
 // NewStream starts stream id at its genesis; LoadState continues a saved
@@ -110,7 +107,7 @@ func NewStream(id string, signer *Signer, interval time.Duration) (*Stream, erro
 	}
 	return &Stream{
 		id: id, idValue: event.String(id), signer: signer, interval: interval,
-		chain: Genesis(id), sealedAt: time.Now(), buf: make([]byte, 0, 1024),
+		chain: Genesis(id), sealedAt: time.Now(), canon: make([]byte, 0, 1024),
 		streamMember: event.AppendJSONString([]byte(`,"vnd.mailevents.stream":`), id),
 	}, nil
 }
@@ -136,9 +133,8 @@ func (s *Stream) Stamp(ev *event.Event) {
 	s.seq++
 	ev.Set(StreamParam, s.idValue)
 	ev.Set(SeqParam, event.Int(s.seq))
-	s.buf = append(s.buf[:0], s.chain[:]...)
-	s.buf = AppendCanonical(s.buf, ev)
-	s.chain = sha256.Sum256(s.buf)
+	s.canon = AppendCanonical(append(s.canon[:0], s.chain[:]...), ev)
+	s.chain = sha256.Sum256(s.canon)
 	var h [2 * sha256.Size]byte
 	hex.Encode(h[:], s.chain[:])
 	ev.Set(ChainParam, event.String(string(h[:])))
