@@ -255,3 +255,36 @@ func TestAppendStampedMatchesStamp(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendStamped holds the fast path to the definition (Stamp) for
+// values of every kind, both shapes of source, escapes and big numbers.
+func FuzzAppendStamped(f *testing.F) {
+	f.Add("alice", int64(5), `{"b":1,"a":[1.50,"\u00e9"]}`, "/var/log/mail.log", false)
+	f.Add("\b\f\x01\xff\"\\", int64(1<<60), `"x"`, "a\"b", true)
+	f.Add("€😀\u2028", int64(-1<<53-1), `[]`, "", true)
+	f.Fuzz(func(t *testing.T, s string, n int64, raw, name string, stream bool) {
+		e := event.New(event.MessageNew)
+		e.SetString(event.User, s)
+		e.SetString(event.URI, s+"/x")
+		e.SetInt(event.MessageSize, n)
+		e.SetInt("vnd.mailevents.n", n)
+		e.SetString("vnd.mailevents.s", s)
+		if stream {
+			e.Set(event.Source, event.SourceStream(name, n&0xffff))
+		} else {
+			e.Set(event.Source, event.SourceFile(name, n&0xffff))
+		}
+		if v, err := event.RawJSON([]byte(raw)); err == nil {
+			e.Set("vnd.mailevents.raw", v)
+		}
+		fast, slow := newTestStream(t, "mail/fuzz"), newTestStream(t, "mail/fuzz")
+		for range 2 { // the second time, with the source known
+			line := fast.AppendStamped(nil, &e)
+			c := e.Clone()
+			slow.Stamp(&c)
+			if want := c.AppendJSON(nil); !bytes.Equal(line, want) {
+				t.Fatalf("\n got %s\nwant %s", line, want)
+			}
+		}
+	})
+}
