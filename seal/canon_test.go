@@ -103,21 +103,28 @@ func TestCanonicalSlowPath(t *testing.T) {
 	}
 }
 
+// fuzzEvent is an event with the fuzzed values in RFC and vendor
+// parameters of every kind.
+func fuzzEvent(s string, n int64, raw string, source event.Value) event.Event {
+	e := event.New(event.MessageNew)
+	e.SetString(event.User, s)
+	e.SetString(event.URI, s+"/x")
+	e.SetInt(event.MessageSize, n)
+	e.SetInt("vnd.mailevents.n", n)
+	e.SetString("vnd.mailevents.s", s)
+	e.Set(event.Source, source)
+	if v, err := event.RawJSON([]byte(raw)); err == nil {
+		e.Set("vnd.mailevents.raw", v)
+	}
+	return e
+}
+
 func FuzzCanonical(f *testing.F) {
 	f.Add("alice", int64(5), `{"b":1,"a":[1.50,"\u00e9"]}`, "/var/log/mail.log")
 	f.Add("\b\f\x01\xff\"\\", int64(1<<60), `"x"`, "a\"b")
 	f.Add("€😀\u2028", int64(-1<<53-1), `[]`, "")
 	f.Fuzz(func(t *testing.T, s string, n int64, raw, file string) {
-		e := event.New(event.MessageNew)
-		e.SetString(event.User, s)
-		e.SetString(event.URI, s+"/x")
-		e.SetInt(event.MessageSize, n)
-		e.SetInt("vnd.mailevents.n", n)
-		e.SetString("vnd.mailevents.s", s)
-		e.Set(event.Source, event.SourceFile(file, n&0xffff))
-		if v, err := event.RawJSON([]byte(raw)); err == nil {
-			e.Set("vnd.mailevents.raw", v)
-		}
+		e := fuzzEvent(s, n, raw, event.SourceFile(file, n&0xffff))
 		want, ok := reference(t, &e)
 		if !ok {
 			return // not I-JSON (a raw value that is not UTF-8, a number out of range)

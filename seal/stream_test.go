@@ -263,20 +263,11 @@ func FuzzAppendStamped(f *testing.F) {
 	f.Add("\b\f\x01\xff\"\\", int64(1<<60), `"x"`, "a\"b", true)
 	f.Add("€😀\u2028", int64(-1<<53-1), `[]`, "", true)
 	f.Fuzz(func(t *testing.T, s string, n int64, raw, name string, stream bool) {
-		e := event.New(event.MessageNew)
-		e.SetString(event.User, s)
-		e.SetString(event.URI, s+"/x")
-		e.SetInt(event.MessageSize, n)
-		e.SetInt("vnd.mailevents.n", n)
-		e.SetString("vnd.mailevents.s", s)
+		source := event.SourceFile(name, n&0xffff)
 		if stream {
-			e.Set(event.Source, event.SourceStream(name, n&0xffff))
-		} else {
-			e.Set(event.Source, event.SourceFile(name, n&0xffff))
+			source = event.SourceStream(name, n&0xffff)
 		}
-		if v, err := event.RawJSON([]byte(raw)); err == nil {
-			e.Set("vnd.mailevents.raw", v)
-		}
+		e := fuzzEvent(s, n, raw, source)
 		fast, slow := newTestStream(t, "mail/fuzz"), newTestStream(t, "mail/fuzz")
 		for range 2 { // the second time, with the source known
 			line := fast.AppendStamped(nil, &e)
