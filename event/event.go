@@ -233,10 +233,11 @@ const (
 )
 
 // Member returns the i-th parameter in output order, 0 <= i < Len, with
-// its place in the output: its index in EncodingOrder for an RFC parameter, else PlaceVendor,
-// PlaceContent or PlaceUnknown. The value is e's own, not a copy. An
-// encoder that lays the members out otherwise (package seal) learns from
-// it, without looking at the name, what AppendJSON knows.
+// its place in the output: its index in EncodingOrder for an RFC
+// parameter, else PlaceVendor, PlaceContent or PlaceUnknown. The value is
+// e's own, not a copy. An encoder that lays the members out otherwise
+// (package seal) learns from it, without looking at the name, what
+// AppendJSON knows.
 func (e *Event) Member(i int) (Param, *Value, int) {
 	f := &e.params[i]
 	return f.name, &f.value, f.rank
