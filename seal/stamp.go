@@ -35,7 +35,7 @@ func (s *Stream) AppendStamped(dst []byte, ev *event.Event) []byte {
 	var present uint32     // which of them are present, a bit per slot
 	vendor := span{-1, -1} // the run of vendor members and stamps
 	var chainTo int32      // where the chain member ends
-	exact := true          // whether the RFC members are canonical
+	var exact bool         // whether the type and the RFC members are canonical
 	s.cuts, s.fix = s.cuts[:0], s.fix[:0]
 	next := 0 // the stamps written so far: chain, seq, stream
 	stamps := func(to int) {
